@@ -1,0 +1,51 @@
+"""Nox sessions: tests, lint, typecheck, parity, bench, report.
+
+Each session installs the pinned CPU torch first (a bare ``torch`` would pull a CUDA build).
+"""
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+TORCH = "torch==2.13.0"
+
+
+def _install(session: nox.Session) -> None:
+    session.install(TORCH)
+    session.install("-e", ".[dev]")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    _install(session)
+    session.run("pytest", "-q", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    _install(session)
+    session.run("mypy")
+
+
+@nox.session
+def parity(session: nox.Session) -> None:
+    _install(session)
+    session.run("dlfs-parity", "check", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    _install(session)
+    session.run("dlfs-parity", "bench", *session.posargs)
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    _install(session)
+    session.run("dlfs-parity", "report", "--out", "report", *session.posargs)

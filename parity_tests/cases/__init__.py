@@ -1,0 +1,1 @@
+"""Registry cases, one module per stem. Each module defines ``CASES``."""

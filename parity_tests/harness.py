@@ -1,0 +1,184 @@
+"""Comparison primitives: tolerances as data, the error budget, and the result row.
+
+Every check ends in one row. ``budget_used = max |a - b| / (atol + rtol * |b|)`` over all
+elements (``a`` is the scratch value, ``b`` the reference), so a row passes when it is <= 1, and
+the row names the worst index with both values there.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """An ``allclose``-style bound and the reason it is that wide."""
+
+    atol: float
+    rtol: float
+    reason: str
+
+
+_F64 = "float64 on both sides: differences come only from summation order (a few ulps times depth)"
+_F32 = "float32 on both sides: single-precision rounding (eps 1.2e-7) accumulated over the reduction"
+
+#: Tolerances per (dtype, op class). Every entry carries its reason.
+TOLERANCES: dict[tuple[str, str], Tolerance] = {
+    ("float64", "elementwise"): Tolerance(1e-14, 1e-12, _F64 + "; elementwise ops round once"),
+    ("float64", "matmul"): Tolerance(1e-12, 1e-10, _F64 + " over inner products of length <= ~1000"),
+    ("float64", "reduction"): Tolerance(1e-12, 1e-10, _F64 + " over sums of up to ~1e4 terms"),
+    ("float64", "loss"): Tolerance(1e-12, 1e-10, _F64 + "; log/exp and a mean over the batch"),
+    ("float64", "conv"): Tolerance(1e-11, 1e-9, _F64 + " over im2col GEMMs vs direct convolution"),
+    ("float64", "recurrent"): Tolerance(1e-11, 1e-9, _F64 + " compounded through time steps"),
+    ("float64", "trajectory"): Tolerance(1e-10, 1e-8, _F64 + " compounded over hundreds of SGD steps"),
+    ("float32", "elementwise"): Tolerance(1e-6, 1e-5, _F32),
+    ("float32", "matmul"): Tolerance(1e-5, 1e-4, _F32),
+    ("float32", "reduction"): Tolerance(1e-5, 1e-4, _F32),
+    ("float32", "loss"): Tolerance(1e-5, 1e-4, _F32),
+    ("float32", "conv"): Tolerance(1e-4, 1e-3, _F32 + " over long im2col inner products"),
+    ("float32", "recurrent"): Tolerance(1e-4, 1e-3, _F32 + " compounded through time steps"),
+    ("float32", "trajectory"): Tolerance(1e-2, 1e-1, _F32 + "; chaotic drift over training (reported)"),
+}
+
+#: The finite-difference oracle (float64 only): central difference with ``FD_EPS``.
+FD_EPS = 1e-6
+FD_REL = 1e-6
+
+
+def fd_tolerance(magnitude: float) -> Tolerance:
+    """Tolerance of the finite-difference oracle for an objective ``<v, f>`` of size ``magnitude``.
+
+    ``magnitude`` is ``sum |v * f(x)|``. Evaluating the objective rounds at about
+    ``1e-16 * magnitude`` per op; dividing by ``2 eps`` turns that into ``~5e-11 * magnitude``, so
+    ``atol = 1e-8 * max(1, magnitude)`` leaves two orders of headroom. Truncation error is
+    ``O(eps^2)`` = 1e-12 relative, covered by ``rtol = 1e-6``.
+    """
+    return Tolerance(
+        1e-8 * max(1.0, magnitude),
+        FD_REL,
+        "central difference, eps=1e-6: cancellation ~5e-11*sum|v f| (atol 1e-8*sum|v f|), "
+        "truncation O(eps^2) (rtol 1e-6)",
+    )
+
+
+DTYPES = ("float64", "float32")
+
+
+def tolerance_for(dtype: str, op_class: str) -> Tolerance:
+    """Look up the tolerance for a dtype and op class, or raise naming the unknown key."""
+    try:
+        return TOLERANCES[(dtype, op_class)]
+    except KeyError:
+        known = sorted({c for _, c in TOLERANCES})
+        raise KeyError(f"no tolerance for dtype {dtype!r} and op class {op_class!r}; op classes: {known}") from None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The outcome of comparing a scratch array with its reference."""
+
+    max_abs: float
+    max_rel: float
+    budget_used: float
+    worst_index: str
+    scratch_value: float
+    torch_value: float
+    passed: bool
+    note: str = ""
+
+    @classmethod
+    def failure(cls, note: str, where: str = "") -> Comparison:
+        """A failed check that has no numbers to compare (missing key, wrong shape, crash)."""
+        inf, nan = float("inf"), float("nan")
+        return cls(inf, inf, inf, where, nan, nan, False, note)
+
+
+def compare(scratch: Any, reference: Any, tol: Tolerance) -> Comparison:
+    """Compare two arrays elementwise under ``tol``; a shape mismatch or NaN fails the row."""
+    a = np.asarray(scratch, dtype=np.float64)
+    b = np.asarray(reference, dtype=np.float64)
+    if a.shape != b.shape:
+        return Comparison.failure(f"shape {a.shape} vs {b.shape}")
+    if a.size == 0:
+        return Comparison(0.0, 0.0, 0.0, "", np.nan, np.nan, True, "empty")
+    diff = np.abs(a - b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        budget = diff / (tol.atol + tol.rtol * np.abs(b))
+        rel = diff / np.abs(b)
+    budget = np.where(diff == 0, 0.0, budget)  # exact agreement uses no budget, even at zero tolerance
+    budget = np.where(np.isnan(budget), np.inf, budget)  # NaN on either side never passes
+    worst = np.unravel_index(int(np.argmax(budget)), a.shape)
+    rel = np.where(diff == 0, 0.0, rel)
+    used = float(budget[worst])
+    return Comparison(
+        max_abs=float(np.nanmax(diff)) if not np.isnan(diff).all() else float("nan"),
+        max_rel=float(np.nanmax(rel)) if not np.isnan(rel).all() else float("nan"),
+        budget_used=used,
+        worst_index=str(tuple(int(i) for i in worst)),
+        scratch_value=float(a[worst]),
+        torch_value=float(b[worst]),
+        passed=bool(used <= 1.0),
+    )
+
+
+@lru_cache(maxsize=1)
+def versions() -> str:
+    """Library versions a row was produced with."""
+    import torch
+
+    return f"python={platform.python_version()} numpy={np.__version__} torch={torch.__version__}"
+
+
+def make_row(
+    *,
+    case: Any,
+    seed: int,
+    dtype: str,
+    device: str,
+    check: str,
+    target: str,
+    comparison: Comparison,
+    tol: Tolerance,
+    shapes: str = "",
+) -> dict[str, Any]:
+    """One result row (the columns of the results DataFrame)."""
+    return {
+        "component": case.component,
+        "stem": case.stem,
+        "chapter": case.chapter,
+        "case": case.name,
+        "seed": seed,
+        "shapes": shapes,
+        "dtype": dtype,
+        "device": device,
+        "check": check,
+        "target": target,
+        "max_abs": comparison.max_abs,
+        "max_rel": comparison.max_rel,
+        "budget_used": comparison.budget_used,
+        "worst_index": comparison.worst_index,
+        "scratch_value": comparison.scratch_value,
+        "torch_value": comparison.torch_value,
+        "atol": tol.atol,
+        "rtol": tol.rtol,
+        "tolerance_reason": tol.reason,
+        "passed": comparison.passed,
+        "note": comparison.note,
+        "versions": versions(),
+    }
+
+
+def np_dtype(dtype: str) -> np.dtype[Any]:
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; choose from {DTYPES}")
+    return np.dtype(dtype)
+
+
+def as_float64(x: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    return np.asarray(x, dtype=np.float64)

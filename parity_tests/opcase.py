@@ -1,0 +1,264 @@
+"""Operator cases: state_dict bijection, forward, random-upstream backward, finite differences.
+
+A case builds a ``TwinPair`` (the scratch and torch sides behind one small interface), feeds
+both the same inputs, and emits one row per check:
+
+1. ``state_dict``: scratch parameters copied into the torch twin; the key sets and shapes must be
+   equal and reading them back must give the same bits (every parameter written and read once).
+2. ``forward``: the outputs.
+3. ``grad_<input>`` / ``grad_<param>``: backward of a random upstream gradient ``v`` (never ones:
+   a sum hides transposes and softmax errors) against autograd.
+4. ``finite_difference`` (float64, CPU only): ``<u, J^T v>`` from the scratch backward against
+   ``(f(x + eps u) - f(x - eps u)) . v / (2 eps)`` for a random direction ``u``, for every
+   differentiable input and every parameter. This oracle knows nothing of torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from parity_tests.harness import (
+    FD_EPS,
+    Comparison,
+    Tolerance,
+    compare,
+    fd_tolerance,
+    make_row,
+    np_dtype,
+    tolerance_for,
+)
+
+Array = npt.NDArray[Any]
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """How to draw one input.
+
+    kind: ``normal`` (standard normal), ``positive`` (uniform in [0.5, 2]), ``uniform`` (in
+    [-1, 1]), ``onehot`` (one-hot rows over the last axis), ``indices`` (int64 class indices in
+    ``[0, classes)``), ``probs`` (rows of a softmax: positive, summing to one).
+    Integer and one-hot inputs are never differentiated.
+    """
+
+    shape: tuple[int, ...]
+    kind: str = "normal"
+    differentiable: bool = True
+    classes: int = 0
+
+    def draw(self, rng: np.random.Generator) -> Array:
+        if self.kind == "normal":
+            return rng.standard_normal(self.shape)
+        if self.kind == "positive":
+            return rng.uniform(0.5, 2.0, self.shape)
+        if self.kind == "uniform":
+            return rng.uniform(-1.0, 1.0, self.shape)
+        if self.kind == "probs":
+            z = rng.standard_normal(self.shape)
+            e = np.exp(z - z.max(axis=-1, keepdims=True))
+            return e / e.sum(axis=-1, keepdims=True)
+        if self.kind == "indices":
+            return rng.integers(0, self.classes, self.shape).astype(np.int64)
+        if self.kind == "onehot":
+            idx = rng.integers(0, self.shape[-1], self.shape[:-1])
+            return np.eye(self.shape[-1])[idx]
+        raise ValueError(f"unknown input kind {self.kind!r}")
+
+    @property
+    def grad(self) -> bool:
+        return self.differentiable and self.kind not in ("indices", "onehot")
+
+
+@dataclass
+class TwinPair:
+    """The two sides of a case behind one interface.
+
+    ``scratch_backward(v)`` runs after ``scratch_forward`` and returns gradients keyed by the names
+    of the differentiable inputs and of the scratch module's parameters.
+    """
+
+    scratch_forward: Callable[[dict[str, Array]], Array]
+    scratch_backward: Callable[[Array], Mapping[str, Array]]
+    torch_forward: Callable[[dict[str, torch.Tensor]], torch.Tensor]
+    scratch_module: Any = None
+    torch_module: torch.nn.Module | None = None
+
+
+def module_pair(scratch: Any, torch_module: torch.nn.Module, input_name: str = "input") -> TwinPair:
+    """The usual pair: a scratch ``forward``/``backward``/``grads`` object and an ``nn.Module``."""
+
+    def backward(v: Array) -> dict[str, Array]:
+        grad_input = scratch.backward(v)
+        return {input_name: grad_input, **scratch.grads}
+
+    return TwinPair(
+        scratch_forward=lambda ins: scratch.forward(ins[input_name]),
+        scratch_backward=backward,
+        torch_forward=lambda ins: torch_module(ins[input_name]),
+        scratch_module=scratch,
+        torch_module=torch_module,
+    )
+
+
+def grad_check_name(name: str) -> str:
+    return f"grad_{name}"
+
+
+@dataclass
+class OpCase:
+    """A registry case for one component in one configuration.
+
+    Args:
+        name: unique case id, e.g. ``dense_sigmoid``.
+        component: the public class or function name shared by both twins, e.g. ``Dense``.
+        stem: the module stem in both twins, e.g. ``layers``.
+        chapter: the book chapter (also the pytest marker ``chN``).
+        op_class: tolerance class (see ``parity_tests.harness.TOLERANCES``).
+        inputs: name -> ``InputSpec``; drawn in this order from the case's generator.
+        build: ``rng -> TwinPair``; build the scratch side from ``rng``, the torch side bare
+            (its parameters are copied from the scratch side).
+        tolerances: per-dtype overrides, each a ``Tolerance`` with its own reason.
+        fd: run the finite-difference oracle (off only where the function is not differentiable).
+    """
+
+    name: str
+    component: str
+    stem: str
+    chapter: int
+    op_class: str
+    inputs: dict[str, InputSpec]
+    build: Callable[[np.random.Generator], TwinPair]
+    tolerances: dict[str, Tolerance] = field(default_factory=dict)
+    fd: bool = True
+
+    def tolerance(self, dtype: str) -> Tolerance:
+        return self.tolerances.get(dtype) or tolerance_for(dtype, self.op_class)
+
+    def run(self, dtype: str = "float64", device: str = "cpu", seed: int = 0) -> list[Row]:
+        """Run every check of this case and return its rows."""
+        dt = np_dtype(dtype)
+        tdt = getattr(torch, dtype)
+        rng = np.random.default_rng(seed)
+        pair = self.build(rng)
+        raw = {n: spec.draw(rng) for n, spec in self.inputs.items()}
+        inputs = {n: (a.astype(dt) if a.dtype.kind == "f" else a) for n, a in raw.items()}
+        shapes = " ".join(f"{n}{tuple(a.shape)}" for n, a in inputs.items())
+        tol = self.tolerance(dtype)
+        rows: list[Row] = []
+
+        def row(check: str, target: str, comp: Comparison, t: Tolerance = tol) -> None:
+            rows.append(
+                make_row(
+                    case=self,
+                    seed=seed,
+                    dtype=dtype,
+                    device=device,
+                    check=check,
+                    target=target,
+                    comparison=comp,
+                    tol=t,
+                    shapes=shapes,
+                )
+            )
+
+        if pair.scratch_module is not None:
+            pair.scratch_module.to(dt)
+        if pair.torch_module is not None:
+            pair.torch_module.to(device=device, dtype=tdt)
+        if pair.torch_module is not None and pair.scratch_module is not None and pair.scratch_module.state_dict():
+            row("state_dict", "parameters", self._copy_state(pair))
+
+        t_inputs = {
+            n: torch.tensor(a, device=device, requires_grad=self.inputs[n].grad and a.dtype.kind == "f")
+            for n, a in inputs.items()
+        }
+        out_s = pair.scratch_forward(inputs)
+        out_t = pair.torch_forward(t_inputs)
+        row("forward", "output", compare(out_s, out_t.detach().cpu().numpy(), tol))
+
+        v = rng.standard_normal(np.shape(out_s)).astype(dt)  # random upstream gradient
+        grads_s = pair.scratch_backward(v)
+        out_t.backward(torch.tensor(v, device=device))
+        for n, t in t_inputs.items():
+            if t.requires_grad:
+                ref = t.grad.cpu().numpy() if t.grad is not None else np.zeros(t.shape)
+                row(grad_check_name(n), n, self._grad_comparison(grads_s, n, ref, tol))
+        if pair.torch_module is not None:
+            for n, p in pair.torch_module.named_parameters():
+                ref = p.grad.cpu().numpy() if p.grad is not None else np.zeros(tuple(p.shape))
+                row(grad_check_name(n), n, self._grad_comparison(grads_s, n, ref, tol))
+
+        if self.fd and dtype == "float64" and device == "cpu":
+            magnitude = float(np.sum(np.abs(v.astype(np.float64) * out_s)))
+            fd_tol = fd_tolerance(magnitude)
+            for target, comp in self._finite_differences(pair, inputs, v, grads_s, rng, fd_tol):
+                row("finite_difference", target, comp, fd_tol)
+        return rows
+
+    @staticmethod
+    def _grad_comparison(grads: Mapping[str, Array], name: str, ref: Array, tol: Tolerance) -> Comparison:
+        if name not in grads:
+            return Comparison.failure(f"scratch wrote no gradient for {name!r}")
+        return compare(grads[name], ref, tol)
+
+    @staticmethod
+    def _copy_state(pair: TwinPair) -> Comparison:
+        """Copy scratch -> torch and check the mapping is a bijection that moves exact bits."""
+        assert pair.torch_module is not None
+        src = pair.scratch_module.state_dict()
+        dst = pair.torch_module.state_dict()
+        if set(src) != set(dst):
+            only_s, only_t = sorted(set(src) - set(dst)), sorted(set(dst) - set(src))
+            return Comparison.failure(f"keys differ: scratch-only {only_s}, torch-only {only_t}")
+        for k in src:
+            if tuple(src[k].shape) != tuple(dst[k].shape):
+                return Comparison.failure(f"{k}: {src[k].shape} vs {tuple(dst[k].shape)}", k)
+        device = next(iter(dst.values())).device if dst else "cpu"
+        pair.torch_module.load_state_dict({k: torch.tensor(v, device=device) for k, v in src.items()}, strict=True)
+        back = {k: t.detach().cpu().numpy() for k, t in pair.torch_module.state_dict().items()}
+        flat_s = np.concatenate([src[k].ravel() for k in sorted(src)]) if src else np.zeros(0)
+        flat_t = np.concatenate([back[k].ravel() for k in sorted(src)]) if src else np.zeros(0)
+        return compare(flat_s, flat_t, Tolerance(0.0, 0.0, "exact copy"))
+
+    def _finite_differences(
+        self,
+        pair: TwinPair,
+        inputs: dict[str, Array],
+        v: Array,
+        grads: Mapping[str, Array],
+        rng: np.random.Generator,
+        tol: Tolerance,
+    ) -> list[tuple[str, Comparison]]:
+        """Directional derivatives of ``<v, f>`` along random ``u``, analytic against numeric."""
+        out: list[tuple[str, Comparison]] = []
+
+        def objective(ins: dict[str, Array]) -> float:
+            return float(np.sum(v * pair.scratch_forward(ins)))
+
+        for n, spec in self.inputs.items():
+            if not spec.grad:
+                continue
+            u = rng.standard_normal(inputs[n].shape)
+            plus = objective({**inputs, n: inputs[n] + FD_EPS * u})
+            minus = objective({**inputs, n: inputs[n] - FD_EPS * u})
+            analytic = float(np.sum(u * grads[n])) if n in grads else float("nan")
+            out.append((n, compare(analytic, (plus - minus) / (2 * FD_EPS), tol)))
+        if pair.scratch_module is not None:
+            for n, p in pair.scratch_module.named_parameters():
+                u = rng.standard_normal(p.data.shape)
+                original = p.data
+                p.data = original + FD_EPS * u
+                plus = objective(inputs)
+                p.data = original - FD_EPS * u
+                minus = objective(inputs)
+                p.data = original
+                analytic = float(np.sum(u * grads[n])) if n in grads else float("nan")
+                out.append((n, compare(analytic, (plus - minus) / (2 * FD_EPS), tol)))
+        return out

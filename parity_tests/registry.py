@@ -1,0 +1,134 @@
+"""The one registry of cases. Tests, the CLI and the report all read it.
+
+Each module in ``parity_tests/cases/`` defines ``CASES``: a list of objects with ``name``,
+``component``, ``stem``, ``chapter`` and ``run(dtype, device, seed) -> list[row]`` (``OpCase`` for
+operators, trajectory cases for training runs). ``all_cases()`` gathers them in module order.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+from typing import Any, Protocol
+
+import pandas as pd
+
+import parity_tests.cases
+
+
+class Case(Protocol):
+    name: str
+    component: str
+    stem: str
+    chapter: int
+
+    def run(self, dtype: str = "float64", device: str = "cpu", seed: int = 0) -> list[dict[str, Any]]: ...
+
+
+class UnknownComponentError(ValueError):
+    """A name given on the command line matches no case, component, stem or chapter."""
+
+
+@lru_cache(maxsize=1)
+def all_cases() -> tuple[Case, ...]:
+    """Every registered case, from every module of ``parity_tests.cases``; names are unique."""
+    cases: list[Case] = []
+    for info in sorted(pkgutil.iter_modules(parity_tests.cases.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"parity_tests.cases.{info.name}")
+        cases.extend(getattr(module, "CASES", []))
+    names = [c.name for c in cases]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise RuntimeError(f"duplicate case names in the registry: {dupes}")
+    return tuple(cases)
+
+
+def qualified(case: Case) -> str:
+    """``stem.Component``: the name of the pair in both twins (``layers.Dense``)."""
+    return f"{case.stem}.{case.component}"
+
+
+def select(names: Sequence[str] | None = None, cases: Iterable[Case] | None = None) -> list[Case]:
+    """Cases matching any of ``names``: a case name, component, ``stem.Component``, stem or ``chN``.
+
+    Raises ``UnknownComponentError`` naming every name that matches nothing.
+    """
+    pool = list(all_cases() if cases is None else cases)
+    if not names:
+        return pool
+
+    def keys(c: Case) -> set[str]:
+        return {c.name, c.component, qualified(c), c.stem, f"ch{c.chapter}"}
+
+    unknown = [n for n in names if not any(n in keys(c) for c in pool)]
+    if unknown:
+        known = sorted({qualified(c) for c in pool})
+        raise UnknownComponentError(f"unknown component(s) {unknown}; known: {', '.join(known)}")
+    return [c for c in pool if keys(c) & set(names)]
+
+
+def devices() -> list[str]:
+    """``cpu``, plus ``cuda`` when a GPU is present (set up for reproducible float32: TF32 off)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return ["cpu"]
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    return ["cpu", "cuda"]
+
+
+def run_cases(
+    cases: Sequence[Case],
+    dtypes: Sequence[str] = ("float64", "float32"),
+    device_list: Sequence[str] = ("cpu",),
+    seed: int = 0,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> pd.DataFrame:
+    """Run cases x dtypes x devices; return all rows as a DataFrame (columns of ``make_row``)."""
+    import torch
+
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True)
+    rows: list[dict[str, Any]] = []
+    jobs = [(c, d, dev) for c in cases for dev in device_list for d in dtypes]
+    for i, (case, dtype, device) in enumerate(jobs):
+        if progress is not None:
+            progress(i, len(jobs), f"{case.name} {dtype} {device}")
+        rows.extend(case.run(dtype=dtype, device=device, seed=seed))
+    if progress is not None:
+        progress(len(jobs), len(jobs), "done")
+    return pd.DataFrame(rows)
+
+
+def failure_table(rows: Iterable[dict[str, Any]]) -> str:
+    """A readable table of the failing rows, for assertion messages and the CLI."""
+    bad = [r for r in rows if not r["passed"]]
+    lines = [
+        f"{r['case']} {r['dtype']} {r['device']} {r['check']}[{r['target']}]: budget {r['budget_used']:.3g} "
+        f"at {r['worst_index']} scratch={r['scratch_value']!r} torch={r['torch_value']!r} {r['note']}"
+        for r in bad
+    ]
+    return "\n".join(lines)
+
+
+def case_params(stem: str) -> list[Any]:
+    """``pytest.param`` per case of ``stem``, id = case name, marked ``chN`` for its chapter."""
+    import pytest
+
+    return [
+        pytest.param(c, id=c.name, marks=getattr(pytest.mark, f"ch{c.chapter}")) for c in all_cases() if c.stem == stem
+    ]
+
+
+def assert_case_passes(case: Case, dtype: str, device: str = "cpu") -> None:
+    """Run a case and fail with the table of its failing rows, if any."""
+    rows = case.run(dtype=dtype, device=device, seed=0)
+    assert rows, f"{case.name} produced no rows"
+    failing = failure_table(rows)
+    assert not failing, f"{case.name} ({dtype}) failed:\n{failing}"

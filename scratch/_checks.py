@@ -1,0 +1,48 @@
+"""Input validation shared by the scratch twin: clear errors instead of silent broadcasts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.floating[Any]]
+
+
+def as_float_array(x: object, name: str, *, allow_nan: bool = False) -> Array:
+    """Return ``x`` as a floating ndarray, or raise a ``TypeError``/``ValueError`` naming the problem."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy ndarray, got {type(x).__name__}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"{name} must have a floating dtype (float32 or float64), got {x.dtype}")
+    if not allow_nan and not np.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return x
+
+
+def check_shape(x: Array, expected: tuple[int | None, ...], name: str) -> None:
+    """Raise ``ValueError`` unless ``x.shape`` matches ``expected`` (``None`` matches any size).
+
+    The leading axis is the batch: a size of 0 there is reported as an empty batch.
+    """
+    if x.ndim != len(expected) or any(e is not None and e != s for e, s in zip(expected, x.shape, strict=True)):
+        want = "(" + ", ".join("N" if e is None else str(e) for e in expected) + ")"
+        raise ValueError(f"{name} has shape {x.shape}, expected {want}")
+    if x.ndim > 0 and x.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (shape {x.shape})")
+
+
+def check_input(x: object, expected: tuple[int | None, ...], name: str) -> Array:
+    """``as_float_array`` then ``check_shape``: the usual guard at the top of ``forward``."""
+    arr = as_float_array(x, name)
+    check_shape(arr, expected, name)
+    return arr
+
+
+def check_same_shape(grad: object, reference: Array, name: str) -> Array:
+    """Guard at the top of ``backward``: the upstream gradient must match the cached output."""
+    arr = as_float_array(grad, name)
+    if arr.shape != reference.shape:
+        raise ValueError(f"{name} has shape {arr.shape}, expected {reference.shape} (the output's shape)")
+    return arr

@@ -1,0 +1,120 @@
+"""Parameter and Module: the state-dict machinery every scratch component shares.
+
+Twin: ``torch.nn.Parameter`` / ``torch.nn.Module``. Parameters are stored under PyTorch's names
+and layouts, so ``state_dict()`` returns the same keys and shapes as the torch twin, and
+``load_state_dict()`` accepts either ndarrays or torch tensors (read through ``numpy()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from scratch._checks import Array
+
+
+class Parameter:
+    """A learnable array and the gradient that ``backward`` last wrote for it.
+
+    One ``Parameter`` object may be registered in several places (an operation and the layer that
+    owns it); all of them see the same ``data`` and ``grad``.
+    """
+
+    __slots__ = ("data", "grad")
+
+    def __init__(self, data: Array) -> None:
+        self.data: Array = data
+        self.grad: Array | None = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+
+def _to_numpy(value: object, key: str) -> Array:
+    """Accept an ndarray or anything with torch's ``detach().cpu().numpy()`` (no torch import)."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"state_dict[{key!r}] must be an ndarray or tensor, got {type(value).__name__}")
+    if not np.issubdtype(value.dtype, np.floating):
+        raise TypeError(f"state_dict[{key!r}] must be floating point, got {value.dtype}")
+    return value
+
+
+class Module:
+    """Base of every scratch component with parameters or train/eval behaviour.
+
+    Subclasses register parameters with ``register_parameter`` and child modules with
+    ``register_module``; names nest with dots exactly as in PyTorch (``layers.0.weight``).
+
+    Attributes:
+        training: ``True`` in training mode (dropout active), ``False`` after ``eval()``.
+    """
+
+    def __init__(self) -> None:
+        self.training = True
+        self._parameters: dict[str, Parameter] = {}
+        self._modules: dict[str, Module] = {}
+
+    def register_parameter(self, name: str, param: Parameter) -> Parameter:
+        self._parameters[name] = param
+        return param
+
+    def register_module(self, name: str, module: Module) -> Module:
+        self._modules[name] = module
+        return module
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        for name, param in self._parameters.items():
+            yield prefix + name, param
+        for name, module in self._modules.items():
+            yield from module.named_parameters(prefix + name + ".")
+
+    def parameters(self) -> list[Parameter]:
+        return [p for _, p in self.named_parameters()]
+
+    def state_dict(self) -> dict[str, Array]:
+        """Copies of every parameter, keyed like the torch twin's ``state_dict()``."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Replace every parameter; keys and shapes must match exactly (PyTorch's ``strict=True``)."""
+        params = dict(self.named_parameters())
+        missing = sorted(set(params) - set(state))
+        unexpected = sorted(set(state) - set(params))
+        if missing or unexpected:
+            raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        for name, param in params.items():
+            value = _to_numpy(state[name], name)
+            if value.shape != param.shape:
+                raise ValueError(f"load_state_dict: {name!r} has shape {value.shape}, expected {param.shape}")
+            param.data = np.array(value, copy=True)
+            param.grad = None
+
+    @property
+    def grads(self) -> dict[str, Array]:
+        """Gradients written by the last ``backward``, keyed like ``state_dict()``."""
+        return {name: p.grad for name, p in self.named_parameters() if p.grad is not None}
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = None
+
+    def train(self, mode: bool = True) -> Module:
+        self.training = mode
+        for module in self._modules.values():
+            module.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def to(self, dtype: type[np.floating[Any]] | np.dtype[Any]) -> Module:
+        """Cast every parameter to ``dtype`` (float32 or float64), like ``nn.Module.to``."""
+        for p in self.parameters():
+            p.data = p.data.astype(dtype)
+            p.grad = None
+        return self

@@ -1,0 +1,104 @@
+"""Chapter 3: Operation, ParamOperation, WeightMultiply, BiasAdd.
+
+Twin: ``torch_ref/operations.py``. An ``Operation`` caches its input in ``forward`` and turns an
+upstream gradient into the input gradient in ``backward``; a ``ParamOperation`` also writes the
+gradient of its one parameter. Shapes are checked at both ends.
+
+Book layout note: the book stores W as ``(in, out)`` and computes ``X W``; we store PyTorch's
+``weight (out, in)`` and compute ``X W^T`` so that state dicts move between the twins unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scratch._checks import Array, as_float_array, check_same_shape
+from scratch.module import Module, Parameter
+
+
+class Operation(Module):
+    """One differentiable step ``Y = f(X)``.
+
+    Subclasses implement ``_output()`` (reading ``self.input``) and ``_input_grad(grad_output)``;
+    ``forward`` and ``backward`` add the caching and the shape checks around them.
+    """
+
+    input: Array
+    output: Array
+
+    def forward(self, input: Array) -> Array:
+        self.input = as_float_array(input, f"{type(self).__name__} input")
+        self.output = self._output()
+        return self.output
+
+    __call__ = forward
+
+    def backward(self, grad_output: Array) -> Array:
+        grad_output = check_same_shape(grad_output, self.output, f"{type(self).__name__} grad_output")
+        grad_input = self._input_grad(grad_output)
+        assert grad_input.shape == self.input.shape, "grad_input must have the input's shape"
+        return grad_input
+
+    def _output(self) -> Array:
+        raise NotImplementedError
+
+    def _input_grad(self, grad_output: Array) -> Array:
+        raise NotImplementedError
+
+
+class ParamOperation(Operation):
+    """An ``Operation`` with one parameter, registered under ``name`` (``weight`` or ``bias``)."""
+
+    def __init__(self, name: str, param: Array) -> None:
+        super().__init__()
+        self.param = self.register_parameter(name, Parameter(param))
+
+    def backward(self, grad_output: Array) -> Array:
+        grad_input = super().backward(grad_output)
+        grad_param = self._param_grad(grad_output)
+        assert grad_param.shape == self.param.shape, "grad of a parameter must have its shape"
+        self.param.grad = grad_param
+        return grad_input
+
+    def _param_grad(self, grad_output: Array) -> Array:
+        raise NotImplementedError
+
+
+class WeightMultiply(ParamOperation):
+    """``Y = X W^T`` with ``weight`` W of shape ``(out_features, in_features)``.
+
+    Backward: ``dX = G W`` (N, in); ``dW = G^T X`` (out, in).
+    """
+
+    def __init__(self, weight: Array) -> None:
+        super().__init__("weight", weight)
+
+    def _output(self) -> Array:
+        return self.input @ self.param.data.T  # (N, in) @ (in, out) -> (N, out)
+
+    def _input_grad(self, grad_output: Array) -> Array:
+        return grad_output @ self.param.data  # (N, out) @ (out, in) -> (N, in)
+
+    def _param_grad(self, grad_output: Array) -> Array:
+        return grad_output.T @ self.input  # (out, N) @ (N, in) -> (out, in)
+
+
+class BiasAdd(ParamOperation):
+    """``Y = X + b`` with ``bias`` b of shape ``(out_features,)`` broadcast over the batch.
+
+    Backward: ``dX = G``; ``db = sum_n G[n]``.
+    """
+
+    def __init__(self, bias: Array) -> None:
+        if bias.ndim != 1:
+            raise ValueError(f"bias must be 1-D (out_features,), got shape {bias.shape}")
+        super().__init__("bias", bias)
+
+    def _output(self) -> Array:
+        return self.input + self.param.data
+
+    def _input_grad(self, grad_output: Array) -> Array:
+        return grad_output
+
+    def _param_grad(self, grad_output: Array) -> Array:
+        return np.sum(grad_output, axis=0)  # (N, out) -> (out,)
