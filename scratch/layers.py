@@ -1,4 +1,4 @@
-"""Chapters 3-5: Layer and Dense.
+"""Chapters 3-5: Layer, Dense and Dropout.
 
 Twin: ``torch_ref/layers.py``. A ``Layer`` is a chain of operations run forward in order and
 backward in reverse; its ``state_dict`` exposes the operations' parameters under PyTorch's names.
@@ -6,10 +6,13 @@ backward in reverse; its ``state_dict`` exposes the operations' parameters under
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from scratch._checks import Array, check_input, check_same_shape
 from scratch.activations import Linear
+from scratch.init import dense_init
 from scratch.module import Module
 from scratch.operations import BiasAdd, Operation, ParamOperation, WeightMultiply
 
@@ -55,7 +58,9 @@ class Dense(Layer):
         out_features: number of neurons.
         activation: an activation ``Operation``; identity (``Linear()``) by default, like
             ``nn.Linear``. (The book's ``Dense`` defaults to ``Sigmoid()``: pass it explicitly.)
-        rng: generator for the initial weights (standard normal, the book's chapter 3 init).
+        rng: generator for the initial weights.
+        weight_init: ``standard`` (N(0, 1), the book's chapter 3 init), ``glorot``,
+            ``glorot_uniform`` or ``glorot_book`` (chapter 4; see ``scratch/init.py``).
 
     Shape:
         input ``(N, in_features)``, output ``(N, out_features)``.
@@ -75,16 +80,83 @@ class Dense(Layer):
         activation: Operation | None = None,
         *,
         rng: np.random.Generator | None = None,
+        weight_init: str = "standard",
     ) -> None:
         if in_features < 1 or out_features < 1:
             raise ValueError(f"Dense needs positive sizes, got ({in_features}, {out_features})")
         rng = np.random.default_rng() if rng is None else rng
         self.in_features = in_features
         self.out_features = out_features
-        weight = rng.standard_normal((out_features, in_features))
-        bias = rng.standard_normal(out_features)
+        weight, bias = dense_init(weight_init, in_features, out_features, rng)
         self.activation = Linear() if activation is None else activation
         super().__init__([WeightMultiply(weight), BiasAdd(bias), self.activation])
 
     def _check_input(self, input: Array) -> Array:
         return check_input(input, (None, self.in_features), "Dense input")
+
+
+DROPOUT_VARIANTS = ("inverted", "book")
+MaskSource = Callable[[tuple[int, ...]], Array]
+
+
+class Dropout(Layer):
+    """Chapter 4: dropout with drop probability ``p`` (keep probability ``q = 1 - p``).
+
+    Args:
+        p: probability of dropping a unit, in ``[0, 1)``.
+        variant: ``inverted`` (PyTorch's ``nn.Dropout``, the default) or ``book`` (the book's 2019
+            non-inverted form; the book's ``dropout=0.8`` is a keep probability: ``p=0.2`` here).
+        rng: generator for the masks when no ``mask_source`` is set.
+
+    Forward with a keep mask ``M`` (1 keep, 0 drop, the input's shape):
+
+    - ``inverted``: train ``Y = X * M / q``; eval ``Y = X``.
+    - ``book``: train ``Y = X * M``; eval ``Y = X * q``.
+
+    Backward: ``dX = G * M / q`` or ``G * M`` (train); ``dX = G`` or ``G * q`` (eval).
+
+    Attributes:
+        mask_source: ``shape -> keep mask``; the parity harness sets the same source on both
+            twins so that they drop the same units. ``None`` draws ``M ~ Bernoulli(q)`` from ``rng``.
+        mask: the mask of the last training forward (reused by backward).
+    """
+
+    mask: Array
+
+    def __init__(self, p: float = 0.5, *, variant: str = "inverted", rng: np.random.Generator | None = None) -> None:
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout p must be in [0, 1), got {p}")
+        if variant not in DROPOUT_VARIANTS:
+            raise ValueError(f"unknown Dropout variant {variant!r}; choose from {DROPOUT_VARIANTS}")
+        super().__init__([])
+        self.p = p
+        self.variant = variant
+        self.rng = np.random.default_rng() if rng is None else rng
+        self.mask_source: MaskSource | None = None
+
+    def _draw_mask(self, x: Array) -> Array:
+        if self.mask_source is None:
+            return (self.rng.random(x.shape) >= self.p).astype(x.dtype)
+        mask = np.asarray(self.mask_source(x.shape), dtype=x.dtype)
+        if mask.shape != x.shape or not np.isin(mask, (0.0, 1.0)).all():
+            raise ValueError(f"Dropout mask_source must return a 0/1 array of shape {x.shape}, got {mask.shape}")
+        return mask
+
+    def forward(self, input: Array) -> Array:
+        x = self._check_input(input)
+        keep = 1.0 - self.p
+        if not self.training:
+            self.output = x if self.variant == "inverted" else x * keep
+            return self.output
+        self.mask = self._draw_mask(x)
+        self.output = x * self.mask / keep if self.variant == "inverted" else x * self.mask
+        return self.output
+
+    __call__ = forward
+
+    def backward(self, grad_output: Array) -> Array:
+        grad = check_same_shape(grad_output, self.output, "Dropout grad_output")
+        keep = 1.0 - self.p
+        if not self.training:
+            return grad if self.variant == "inverted" else grad * keep
+        return grad * self.mask / keep if self.variant == "inverted" else grad * self.mask

@@ -9,3 +9,5 @@ from torch import nn
 
 Linear = nn.Identity
 Sigmoid = nn.Sigmoid
+Tanh = nn.Tanh
+ReLU = nn.ReLU

@@ -22,12 +22,12 @@ def _bias_add(rng: np.random.Generator) -> TwinPair:
     return module_pair(so.BiasAdd(bias), to.BiasAdd(torch.zeros(4)))
 
 
-def _activation(name: str) -> OpCase:
+def _activation(name: str, chapter: int = 3) -> OpCase:
     return OpCase(
         name=f"activation_{name.lower()}",
         component=name,
         stem="activations",
-        chapter=3,
+        chapter=chapter,
         op_class="elementwise",
         inputs={"input": InputSpec((7, 5))},
         build=lambda rng: module_pair(getattr(sa, name)(), getattr(ta, name)()),
@@ -41,4 +41,6 @@ CASES = [
     OpCase("bias_add", "BiasAdd", "operations", 3, "elementwise", {"input": InputSpec((5, 4))}, _bias_add),
     _activation("Linear"),
     _activation("Sigmoid"),
+    _activation("Tanh", chapter=4),
+    _activation("ReLU", chapter=4),
 ]
