@@ -27,6 +27,7 @@ def test_relu_gradient_at_zero_is_zero_like_torch() -> None:
     relu.forward(x)
     t = torch.tensor(x, requires_grad=True)
     ta.ReLU()(t).backward(torch.tensor(g))
+    assert t.grad is not None
     np.testing.assert_array_equal(relu.backward(g), t.grad.numpy())
     np.testing.assert_array_equal(relu.backward(g)[0, 1:3], [0.0, 0.0])
 
