@@ -1,0 +1,91 @@
+"""Registry cases for ``trainer``: chapter 3's Boston housing training runs, both twins.
+
+The three models of the book's chapter 3 (linear regression, 13 sigmoid + 1, 13-13 sigmoid + 1)
+train with SGD lr 0.01, batch 32, 50 epochs, evaluating every 10, from the same weights and on the
+same batches; the loss of every step and the parameters after every epoch are compared
+(``parity_tests.trajectory``). Early stopping is off here so every run has all 50 epochs; the
+experiment (``dlfs-parity train boston``) runs the book's protocol with it on.
+
+Initial weights: standard normal (the book's chapter 3 init), drawn layer after layer from the
+case's generator. The book instead reseeds NumPy with the same seed before every layer; only the
+absolute numbers (MAE/RMSE), not the parity, depend on that.
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import lru_cache
+
+import numpy as np
+
+import scratch.activations as sa
+import scratch.layers as sl
+import scratch.losses as sL
+import scratch.network as sn
+import scratch.optimizers as so
+import torch_ref.activations as ta
+import torch_ref.layers as tl
+import torch_ref.losses as tL
+import torch_ref.network as tn
+import torch_ref.optimizers as to
+from parity_tests.data import Split, boston
+from parity_tests.trajectory import TrainingPair, TrajectoryCase, trainer_pair
+
+#: The book's chapter 3 settings.
+BOSTON_FIT = {"epochs": 50, "eval_every": 10, "batch_size": 32}
+BOSTON_LR = 0.01
+#: name -> hidden layer widths (sigmoid); the output layer is Dense(., 1), linear.
+BOSTON_MODELS: dict[str, tuple[int, ...]] = {"linear": (), "sigmoid_13": (13,), "sigmoid_13_13": (13, 13)}
+
+
+@lru_cache(maxsize=1)
+def boston_data() -> Split:
+    return boston()
+
+
+def boston_nets(
+    hidden: tuple[int, ...], rng: np.random.Generator, reduction: str = "batchmean"
+) -> tuple[sn.NeuralNetwork, tn.NeuralNetwork]:
+    """The scratch network (weights from ``rng``) and its bare torch twin."""
+    widths = [13, *hidden]
+    scratch_layers: list[sl.Layer] = [sl.Dense(i, o, sa.Sigmoid(), rng=rng) for i, o in itertools.pairwise(widths)]
+    scratch_layers.append(sl.Dense(widths[-1], 1, rng=rng))
+    torch_layers = [tl.Dense(i, o, ta.Sigmoid()) for i, o in itertools.pairwise(widths)]
+    torch_layers.append(tl.Dense(widths[-1], 1))
+    return (
+        sn.NeuralNetwork(scratch_layers, sL.MeanSquaredError(reduction)),
+        tn.NeuralNetwork(torch_layers, tL.MeanSquaredError(reduction)),
+    )
+
+
+def boston_pair(
+    hidden: tuple[int, ...], rng: np.random.Generator, *, epochs: int = 50, early_stopping: bool = False
+) -> TrainingPair:
+    """Both twins of one Boston model, set to train with the book's settings.
+
+    The batch order is ``seeded_permutation`` of a seed drawn from ``rng``. The loss is the book's
+    ``batchmean`` MSE (equal to PyTorch's mean here: one output).
+    """
+    scratch_net, torch_net = boston_nets(hidden, rng)
+    fit = {**BOSTON_FIT, "epochs": epochs, "early_stopping": early_stopping, "seed": int(rng.integers(2**31))}
+    return trainer_pair(
+        scratch_net,
+        torch_net,
+        boston_data(),
+        lambda params: so.SGD(params, lr=BOSTON_LR),
+        lambda params: to.SGD(params, lr=BOSTON_LR),
+        fit,
+    )
+
+
+def _case(name: str, hidden: tuple[int, ...]) -> TrajectoryCase:
+    return TrajectoryCase(
+        name=f"boston_{name}",
+        component="Trainer",
+        stem="trainer",
+        chapter=3,
+        build=lambda rng: boston_pair(hidden, rng),
+    )
+
+
+CASES = [_case(name, hidden) for name, hidden in BOSTON_MODELS.items()]
