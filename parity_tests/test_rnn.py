@@ -1,0 +1,205 @@
+"""Specification of the chapter 6 recurrent twins: cells (``rnn_cells``) and layers (``rnn``).
+
+Registry cases check forward, every gradient (input, initial state, parameters) and the
+finite-difference oracle; the tests below add what the registry cannot say: the scratch
+``state_dict`` loads into torch's own built-ins unchanged, state carries across calls, and bad
+input is refused with a clear error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import scratch.rnn as sr
+import scratch.rnn_cells as sc
+import torch_ref.rnn as tr
+import torch_ref.rnn_cells as tc
+from parity_tests.harness import TOLERANCES
+from parity_tests.registry import Case, assert_case_passes, case_params
+
+pytestmark = pytest.mark.ch6
+
+I, H = 4, 5
+TOL = TOLERANCES[("float64", "recurrent")]
+LAYERS = {"RNN": (sr.RNN, nn.RNN), "GRU": (sr.GRU, nn.GRU), "LSTM": (sr.LSTM, nn.LSTM)}
+CELLS = {
+    "RNNCell": (sc.RNNCell, nn.RNNCell),
+    "GRUCell": (sc.GRUCell, nn.GRUCell),
+    "LSTMCell": (sc.LSTMCell, nn.LSTMCell),
+}
+
+
+def _tensors(state: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+    return {k: torch.tensor(v) for k, v in state.items()}
+
+
+def _close(a: Any, b: torch.Tensor) -> None:
+    np.testing.assert_allclose(a, b.detach().numpy(), rtol=TOL.rtol, atol=TOL.atol)
+
+
+@pytest.mark.parametrize("case", case_params("rnn_cells") + case_params("rnn"))
+def test_recurrent_twins_match_torch_float64(case: Case) -> None:
+    assert_case_passes(case, "float64")
+
+
+@pytest.mark.parametrize("case", case_params("rnn_cells") + case_params("rnn"))
+def test_recurrent_twins_match_torch_float32(case: Case) -> None:
+    assert_case_passes(case, "float32")
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_scratch_layer_state_dict_loads_into_torch_builtin(name: str) -> None:
+    scratch_cls, torch_cls = LAYERS[name]
+    rng = np.random.default_rng(1)
+    layer = scratch_cls(I, H, rng=rng)
+    builtin = torch_cls(I, H, batch_first=True).double()
+    builtin.load_state_dict(_tensors(layer.state_dict()), strict=True)
+    x = rng.standard_normal((2, 6, I))
+    out, last = builtin(torch.tensor(x))
+    _close(layer.forward(x), out)
+    _close(layer.h_n, last[0] if name == "LSTM" else last)
+    if name == "LSTM":
+        _close(layer.c_n, last[1])
+
+
+@pytest.mark.parametrize("name", CELLS)
+def test_scratch_cell_state_dict_loads_into_torch_builtin(name: str) -> None:
+    scratch_cls, torch_cls = CELLS[name]
+    rng = np.random.default_rng(2)
+    cell = scratch_cls(I, H, rng=rng)
+    builtin = torch_cls(I, H).double()
+    builtin.load_state_dict(_tensors(cell.state_dict()), strict=True)
+    x, h = rng.standard_normal((3, I)), rng.standard_normal((3, H))
+    if name == "LSTMCell":
+        c = rng.standard_normal((3, H))
+        h_new, c_new = cell.forward(x, (h, c))
+        ref_h, ref_c = builtin(torch.tensor(x), (torch.tensor(h), torch.tensor(c)))
+        _close(h_new, ref_h)
+        _close(c_new, ref_c)
+    else:
+        _close(cell.forward(x, h), builtin(torch.tensor(x), torch.tensor(h)))
+
+
+def test_torch_twins_are_the_builtins_batch_first() -> None:
+    for twin, builtin in ((tr.RNN(I, H), nn.RNN), (tr.GRU(I, H), nn.GRU), (tr.LSTM(I, H), nn.LSTM)):
+        assert isinstance(twin, builtin)
+        assert twin.batch_first and twin.num_layers == 1
+    assert tc.RNNCell is nn.RNNCell and tc.LSTMCell is nn.LSTMCell and isinstance(tc.GRUCell(I, H), nn.GRUCell)
+
+
+def test_book_gru_differs_from_torch_gru_on_the_same_weights() -> None:
+    rng = np.random.default_rng(3)
+    torch_form = sr.GRU(I, H, rng=rng)
+    book_form = sr.GRU(I, H, reset_after=False)
+    book_form.load_state_dict(torch_form.state_dict())
+    x = rng.standard_normal((2, 5, I))
+    h0 = rng.standard_normal((1, 2, H))
+    assert np.abs(torch_form.forward(x, h0) - book_form.forward(x, h0)).max() > 1e-3
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_final_state_continues_the_sequence(name: str) -> None:
+    rng = np.random.default_rng(4)
+    layer = LAYERS[name][0](I, H, rng=rng)
+    x = rng.standard_normal((3, 9, I))
+    whole = layer.forward(x)
+    first = layer.forward(x[:, :4])
+    rest = layer.forward(x[:, 4:], layer.final_state())
+    np.testing.assert_allclose(np.concatenate([first, rest], axis=1), whole, rtol=1e-13, atol=1e-15)
+
+
+def test_final_state_before_forward_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="no final state"):
+        sr.RNN(I, H).final_state()
+
+
+# -- bad input: every entry point names the problem ----------------------------------------------
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_layer_rejects_bad_input(name: str) -> None:
+    layer = LAYERS[name][0](I, H, rng=np.random.default_rng(0))
+    x = np.zeros((2, 3, I))
+    with pytest.raises(ValueError, match=r"input has shape \(2, 3, 7\), expected \(N, L, 4\)"):
+        layer.forward(np.zeros((2, 3, 7)))
+    with pytest.raises(ValueError, match="input has shape"):
+        layer.forward(np.zeros((3, I)))  # 2-D: unbatched sequences are not accepted
+    with pytest.raises(TypeError, match="floating dtype"):
+        layer.forward(np.zeros((2, 3, I), dtype=np.int64))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        layer.forward(np.full((2, 3, I), np.nan))
+    with pytest.raises(ValueError, match="empty batch"):
+        layer.forward(np.zeros((0, 3, I)))
+    with pytest.raises(ValueError, match="empty sequence"):
+        layer.forward(np.zeros((2, 0, I)))
+    with pytest.raises(TypeError, match="parameters are float64"):
+        layer.forward(x.astype(np.float32))
+    layer.forward(x)
+    with pytest.raises(ValueError, match="grad_output has shape"):
+        layer.backward(np.zeros((2, 3, H + 1)))
+
+
+@pytest.mark.parametrize("name", ["RNN", "GRU"])
+def test_layer_rejects_h0_of_wrong_shape(name: str) -> None:
+    layer = LAYERS[name][0](I, H)
+    x = np.zeros((2, 3, I))
+    with pytest.raises(ValueError, match=r"h_0 has shape \(2, 5\), expected \(1, 2, 5\)"):
+        layer.forward(x, np.zeros((2, H)))
+    with pytest.raises(TypeError, match="h_0 has dtype float32"):
+        layer.forward(x, np.zeros((1, 2, H), dtype=np.float32))
+
+
+def test_lstm_rejects_bad_initial_state() -> None:
+    layer = sr.LSTM(I, H)
+    x = np.zeros((2, 3, I))
+    with pytest.raises(TypeError, match=r"hx must be a tuple"):
+        layer.forward(x, np.zeros((1, 2, H)))
+    with pytest.raises(ValueError, match=r"c_0 has shape \(1, 3, 5\)"):
+        layer.forward(x, (np.zeros((1, 2, H)), np.zeros((1, 3, H))))
+
+
+@pytest.mark.parametrize("name", CELLS)
+def test_cell_rejects_bad_input(name: str) -> None:
+    cell = CELLS[name][0](I, H)
+    with pytest.raises(ValueError, match=r"input has shape \(2, 3\), expected \(N, 4\)"):
+        cell.forward(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"input has shape \(2, 3, 4\)"):
+        cell.forward(np.zeros((2, 3, I)))
+    with pytest.raises(TypeError, match="floating dtype"):
+        cell.forward(np.zeros((2, I), dtype=np.int32))
+    bad_h = np.zeros((3, H))
+    hx = (bad_h, np.zeros((2, H))) if name == "LSTMCell" else bad_h
+    with pytest.raises(ValueError, match=r"h has shape \(3, 5\), expected \(2, 5\)"):
+        cell.forward(np.zeros((2, I)), hx)
+
+
+@pytest.mark.parametrize("cls", [sc.RNNCell, sc.GRUCell, sc.LSTMCell, sr.RNN, sr.GRU, sr.LSTM])
+def test_sizes_must_be_positive_ints(cls: Any) -> None:
+    with pytest.raises(ValueError, match="hidden_size must be a positive int"):
+        cls(I, 0)
+    with pytest.raises(ValueError, match="input_size must be a positive int"):
+        cls(2.5, H)
+
+
+@pytest.mark.parametrize("cls", [sc.GRUCell, sr.GRU, tc.GRUCell, tr.GRU])
+def test_gru_reset_after_must_be_a_bool(cls: Any) -> None:
+    with pytest.raises(TypeError, match="reset_after must be True"):
+        cls(I, H, "book")
+
+
+@pytest.mark.parametrize("twin", [tr.RNN(I, H), tr.GRU(I, H), tr.GRU(I, H, reset_after=False), tr.LSTM(I, H)])
+def test_torch_twin_rejects_unbatched_or_wrong_width_input(twin: nn.Module) -> None:
+    with pytest.raises(ValueError, match=r"expected \(N, L, 4\)"):
+        twin(torch.zeros(3, I))
+    with pytest.raises(ValueError, match=r"expected \(N, L, 4\)"):
+        twin(torch.zeros(2, 3, I + 1))
+
+
+def test_torch_book_gru_rejects_h0_of_wrong_shape() -> None:
+    with pytest.raises(ValueError, match=r"h_0 has shape \(2, 5\)"):
+        tr.GRU(I, H, reset_after=False)(torch.zeros(2, 3, I), torch.zeros(2, H))
