@@ -102,3 +102,138 @@ class MeanSquaredError(Loss):
 
     def _input_grad(self) -> Array:
         return 2.0 * (self.prediction - self.target) / self._divisor()
+
+
+#: Reductions of ``SequenceSoftmaxCrossEntropy``: PyTorch's mean over positions, the book's sum.
+SEQUENCE_CE_REDUCTIONS = ("mean", "sum")
+
+
+class SequenceSoftmaxCrossEntropy(Loss):
+    """Chapter 6: softmax cross-entropy at every position of a batch of sequences.
+
+    Args:
+        reduction: ``"mean"`` (default, ``F.cross_entropy`` over the ``N * L`` positions):
+            ``L = -sum_{n,t,v} Y log softmax(Z) / (N * L)``; ``"sum"`` (the book's RNN loss, summed
+            over batch, time and vocabulary): no division.
+
+    Shape:
+        prediction ``Z``: logits ``(N, L, V)``; target ``Y``: ``(N, L, V)``, one-hot rows (or any
+        probability rows, like ``F.cross_entropy``'s class-probability targets).
+
+    Forward:
+        ``log p = Z - logsumexp_v Z``, computed as ``Z - max Z - log sum exp(Z - max Z)`` so exp
+        never overflows; ``L = -sum Y * log p / D`` with ``D = N * L`` (mean) or 1 (sum).
+    Backward:
+        ``dL/dZ = (p * sum_v Y - Y) / D``: ``(p - Y) / D`` for one-hot rows (the book's ``p - y``
+        with the sum). The book's loss value also added ``-(1 - Y) log(1 - p)`` terms (book bug
+        5); this is the cross-entropy its gradient belongs to.
+    """
+
+    log_probs: Array
+
+    def __init__(self, reduction: str = "mean") -> None:
+        if reduction not in SEQUENCE_CE_REDUCTIONS:
+            raise ValueError(f"unknown reduction {reduction!r}; choose from {SEQUENCE_CE_REDUCTIONS}")
+        super().__init__()
+        self.reduction = reduction
+
+    def _check_target(self, target: object) -> Array:
+        if self.prediction.ndim != 3:
+            raise ValueError(
+                f"SequenceSoftmaxCrossEntropy prediction has shape {self.prediction.shape}, expected (N, L, V)"
+            )
+        return super()._check_target(target)
+
+    def _divisor(self) -> int:
+        n, length, _ = self.prediction.shape
+        return n * length if self.reduction == "mean" else 1
+
+    def _output(self) -> float:
+        shifted = self.prediction - self.prediction.max(axis=-1, keepdims=True)  # (N, L, V), max 0
+        self.log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        return -float(np.sum(self.target * self.log_probs)) / self._divisor()
+
+    def _input_grad(self) -> Array:
+        probs = np.exp(self.log_probs)  # softmax, from forward's cache
+        return (probs * self.target.sum(axis=-1, keepdims=True) - self.target) / self._divisor()
+
+
+SCE_REDUCTIONS = ("mean", "sum")
+SCE_VARIANTS = ("standard", "book")
+#: The book clips its softmax probabilities to ``[BOOK_EPS, 1 - BOOK_EPS]``.
+BOOK_EPS = 1e-9
+
+
+def log_softmax(x: Array) -> Array:
+    """``x - logsumexp(x)`` over the last axis, stable: the row maximum is subtracted before ``exp``
+    so the largest exponent is ``exp(0) = 1`` (a naive ``exp(x)`` overflows for ``x > 709``)."""
+    shifted = x - np.max(x, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+class SoftmaxCrossEntropy(Loss):
+    """Chapter 4: softmax of the logits, then cross-entropy with the target classes.
+
+    Args:
+        reduction: ``"mean"`` (PyTorch's, divide by the batch size ``N``) or ``"sum"``.
+        variant: ``"standard"`` (default, ``F.cross_entropy``) or ``"book"`` (the book's 2019 code).
+
+    Shape:
+        prediction: logits ``(N, C)``. target: one-hot (or probability) rows ``(N, C)``, or class
+        indices ``(N,)`` (integers in ``[0, C)``), as ``F.cross_entropy`` accepts.
+
+    Forward (``Y`` the target rows, ``log P = log_softmax(X)``, ``r = N`` for mean, 1 for sum):
+
+    - standard: ``L = -sum(Y * log P) / r``.
+    - book: ``Q = clip(P, 1e-9, 1 - 1e-9)``; ``L = sum(-Y log Q - (1 - Y) log(1 - Q)) / r``.
+      The extra ``(1 - Y)`` terms make this a sum of binary cross-entropies, not the softmax
+      cross-entropy: its value is larger by ``-sum((1 - Y) log(1 - Q)) / r`` (book bug 5).
+
+    Backward: standard ``dL/dX = (P * sum_c Y - Y) / r`` (``(P - Y) / r`` for one-hot rows);
+    book ``(Q - Y) / r``, the cross-entropy's gradient (up to the clipping), not the gradient of
+    the book's own loss value. Training is therefore the same in both variants; only the loss
+    value reported differs.
+    """
+
+    log_probs: Array
+
+    def __init__(self, reduction: str = "mean", *, variant: str = "standard") -> None:
+        if reduction not in SCE_REDUCTIONS:
+            raise ValueError(f"unknown reduction {reduction!r}; choose from {SCE_REDUCTIONS}")
+        if variant not in SCE_VARIANTS:
+            raise ValueError(f"unknown SoftmaxCrossEntropy variant {variant!r}; choose from {SCE_VARIANTS}")
+        super().__init__()
+        self.reduction = reduction
+        self.variant = variant
+
+    def _check_target(self, target: object) -> Array:
+        """Class indices become one-hot rows; float rows must have the prediction's shape."""
+        if self.prediction.ndim != 2:
+            raise ValueError(f"SoftmaxCrossEntropy prediction must be (N, C) logits, got shape {self.prediction.shape}")
+        n, c = self.prediction.shape
+        if isinstance(target, np.ndarray) and np.issubdtype(target.dtype, np.integer):
+            if target.shape != (n,):
+                raise ValueError(f"SoftmaxCrossEntropy class indices have shape {target.shape}, expected ({n},)")
+            if target.min() < 0 or target.max() >= c:
+                raise ValueError(
+                    f"SoftmaxCrossEntropy class indices must be in [0, {c}), got {target.min()}..{target.max()}"
+                )
+            return np.eye(c, dtype=self.prediction.dtype)[target]  # (N, C) one-hot rows
+        return super()._check_target(target)
+
+    def _divisor(self) -> int:
+        return self.prediction.shape[0] if self.reduction == "mean" else 1
+
+    def _output(self) -> float:
+        self.log_probs = log_softmax(self.prediction)  # (N, C), cached for backward
+        if self.variant == "standard":
+            return float(-np.sum(self.target * self.log_probs)) / self._divisor()
+        q = np.clip(np.exp(self.log_probs), BOOK_EPS, 1.0 - BOOK_EPS)
+        terms = -self.target * np.log(q) - (1.0 - self.target) * np.log(1.0 - q)
+        return float(np.sum(terms)) / self._divisor()
+
+    def _input_grad(self) -> Array:
+        probs = np.exp(self.log_probs)
+        if self.variant == "book":
+            return (np.clip(probs, BOOK_EPS, 1.0 - BOOK_EPS) - self.target) / self._divisor()
+        return (probs * np.sum(self.target, axis=-1, keepdims=True) - self.target) / self._divisor()

@@ -6,6 +6,8 @@ scratch twin's ``backward()``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -59,3 +61,97 @@ class MeanSquaredError(Loss):
         if self.reduction == "batchmean":
             return F.mse_loss(prediction, target, reduction="sum") / prediction.shape[0]
         return F.mse_loss(prediction, target, reduction=self.reduction)
+
+
+SEQUENCE_CE_REDUCTIONS = ("mean", "sum")
+
+
+class SequenceSoftmaxCrossEntropy(Loss):
+    """Chapter 6: ``F.cross_entropy`` over every position of ``(N, L, V)`` logits.
+
+    Args:
+        reduction: ``"mean"`` (default) over the ``N * L`` positions, or ``"sum"`` (the book's).
+
+    Shape: prediction (logits) and target (one-hot or probability rows) ``(N, L, V)``.
+    """
+
+    def __init__(self, reduction: str = "mean") -> None:
+        if reduction not in SEQUENCE_CE_REDUCTIONS:
+            raise ValueError(f"unknown reduction {reduction!r}; choose from {SEQUENCE_CE_REDUCTIONS}")
+        super().__init__()
+        self.reduction = reduction
+
+    def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if prediction.dim() != 3:
+            raise ValueError(
+                f"SequenceSoftmaxCrossEntropy prediction has shape {tuple(prediction.shape)}, expected (N, L, V)"
+            )
+        self._check(prediction, target)
+        vocab = prediction.shape[-1]
+        # (N, L, V) -> (N*L, V): F.cross_entropy wants the classes on axis 1
+        return F.cross_entropy(prediction.reshape(-1, vocab), target.reshape(-1, vocab), reduction=self.reduction)
+
+
+SCE_REDUCTIONS = ("mean", "sum")
+SCE_VARIANTS = ("standard", "book")
+BOOK_EPS = 1e-9
+
+
+class _BookSoftmaxCrossEntropy(torch.autograd.Function):
+    """The book's loss: a value that is not the gradient's antiderivative, so autograd cannot
+    derive it. Forward: ``sum(-Y log Q - (1 - Y) log(1 - Q)) / r`` with ``Q = clip(softmax(X))``;
+    backward: ``(Q - Y) / r``."""
+
+    @staticmethod
+    def forward(ctx: Any, logits: torch.Tensor, target: torch.Tensor, divisor: int) -> torch.Tensor:
+        q = torch.softmax(logits, dim=-1).clamp(BOOK_EPS, 1.0 - BOOK_EPS)
+        ctx.save_for_backward(q, target)
+        ctx.divisor = divisor
+        terms = -target * torch.log(q) - (1.0 - target) * torch.log(1.0 - q)
+        return terms.sum() / divisor
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, None, None]:
+        q, target = ctx.saved_tensors
+        return grad_output * (q - target) / ctx.divisor, None, None
+
+
+class SoftmaxCrossEntropy(Loss):
+    """``F.cross_entropy`` (standard) or the book's clipped variant, on logits ``(N, C)``.
+
+    Args:
+        reduction: ``"mean"`` (divide by ``N``) or ``"sum"``.
+        variant: ``"standard"`` or ``"book"`` (see the scratch twin's docstring for both maths).
+
+    The target is one-hot (or probability) rows ``(N, C)`` or class indices ``(N,)``.
+    """
+
+    def __init__(self, reduction: str = "mean", *, variant: str = "standard") -> None:
+        if reduction not in SCE_REDUCTIONS:
+            raise ValueError(f"unknown reduction {reduction!r}; choose from {SCE_REDUCTIONS}")
+        if variant not in SCE_VARIANTS:
+            raise ValueError(f"unknown SoftmaxCrossEntropy variant {variant!r}; choose from {SCE_VARIANTS}")
+        super().__init__()
+        self.reduction = reduction
+        self.variant = variant
+
+    def _check_target(self, prediction: torch.Tensor, target: torch.Tensor) -> None:
+        if prediction.dim() != 2:
+            raise ValueError(f"SoftmaxCrossEntropy prediction must be (N, C) logits, got {tuple(prediction.shape)}")
+        n, c = prediction.shape
+        if target.is_floating_point():
+            super()._check_target(prediction, target)
+            return
+        if target.shape != (n,):
+            raise ValueError(f"SoftmaxCrossEntropy class indices have shape {tuple(target.shape)}, expected ({n},)")
+        if target.min() < 0 or target.max() >= c:
+            raise ValueError(f"SoftmaxCrossEntropy class indices must be in [0, {c})")
+
+    def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        self._check(prediction, target)
+        if self.variant == "standard":
+            return F.cross_entropy(prediction, target, reduction=self.reduction)
+        if not target.is_floating_point():
+            target = F.one_hot(target, prediction.shape[1]).to(prediction.dtype)  # (N,) -> (N, C)
+        divisor = prediction.shape[0] if self.reduction == "mean" else 1
+        return _BookSoftmaxCrossEntropy.apply(prediction, target, divisor)

@@ -1,0 +1,51 @@
+"""Registry cases for ``losses.SequenceSoftmaxCrossEntropy`` (chapter 6): logits (N, L, V)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+import scratch.losses as sl
+import torch_ref.losses as tl
+from parity_tests.opcase import InputSpec, OpCase, TwinPair
+
+
+def _pair(reduction: str) -> TwinPair:
+    scratch = sl.SequenceSoftmaxCrossEntropy(reduction)
+    torch_loss = tl.SequenceSoftmaxCrossEntropy(reduction)
+
+    def forward(ins: dict[str, Any]) -> Any:
+        return np.asarray(scratch.forward(ins["prediction"], ins["target"]))  # 0-d
+
+    def backward(v: Any) -> dict[str, Any]:
+        return {"prediction": v * scratch.backward()}  # the loss is a scalar: scale its gradient by v
+
+    def torch_forward(ins: dict[str, torch.Tensor]) -> torch.Tensor:
+        return torch_loss(ins["prediction"], ins["target"])
+
+    return TwinPair(forward, backward, torch_forward)
+
+
+def _case(n: int, length: int, vocab: int, reduction: str, target: str = "onehot") -> OpCase:
+    return OpCase(
+        name=f"seq_softmax_ce_{reduction}_{target}_{n}x{length}x{vocab}",
+        component="SequenceSoftmaxCrossEntropy",
+        stem="losses",
+        chapter=6,
+        op_class="loss",
+        inputs={
+            "prediction": InputSpec((n, length, vocab)),
+            "target": InputSpec((n, length, vocab), kind=target, differentiable=False),
+        },
+        build=lambda rng: _pair(reduction),
+    )
+
+
+CASES = [
+    _case(4, 5, 7, "mean"),
+    _case(4, 5, 7, "sum"),
+    _case(3, 25, 11, "mean", "probs"),
+    _case(1, 1, 3, "sum"),
+]
