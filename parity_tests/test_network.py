@@ -1,0 +1,72 @@
+"""Specification: NeuralNetwork forward/backward and train_batch match PyTorch; state_dict keys agree."""
+
+import numpy as np
+import pytest
+import torch
+
+import scratch.layers as sl
+import scratch.losses as sL
+import scratch.network as sn
+import torch_ref.layers as tl
+import torch_ref.losses as tL
+import torch_ref.network as tn
+from parity_tests.registry import Case, assert_case_passes, case_params
+
+pytestmark = pytest.mark.ch3
+
+
+@pytest.mark.parametrize("case", case_params("network"))
+def test_network_matches_torch_float64(case: Case) -> None:
+    assert_case_passes(case, "float64")
+
+
+@pytest.mark.parametrize("case", case_params("network"))
+def test_network_matches_torch_float32(case: Case) -> None:
+    assert_case_passes(case, "float32")
+
+
+def _pair() -> tuple[sn.NeuralNetwork, tn.NeuralNetwork]:
+    rng = np.random.default_rng(0)
+    scratch = sn.NeuralNetwork([sl.Dense(3, 4, rng=rng), sl.Dense(4, 2, rng=rng)], sL.MeanSquaredError())
+    torch_net = tn.NeuralNetwork([tl.Dense(3, 4), tl.Dense(4, 2)], tL.MeanSquaredError()).double()
+    return scratch, torch_net
+
+
+def test_network_state_dict_keys_match_torch() -> None:
+    scratch, torch_net = _pair()
+    assert list(scratch.state_dict()) == list(torch_net.state_dict())
+    assert list(scratch.state_dict()) == ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]
+
+
+def test_train_batch_returns_loss_and_fills_grads_like_torch() -> None:
+    scratch, torch_net = _pair()
+    torch_net.load_state_dict({k: torch.tensor(v) for k, v in scratch.state_dict().items()})
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    loss_s = scratch.train_batch(x, y)
+    loss_t = torch_net.train_batch(torch.tensor(x), torch.tensor(y))
+    assert loss_s == pytest.approx(loss_t, rel=1e-12)
+    for name, p in torch_net.named_parameters():
+        assert p.grad is not None
+        np.testing.assert_allclose(scratch.grads[name], p.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_network_rejects_bad_input() -> None:
+    scratch, torch_net = _pair()
+    with pytest.raises(ValueError, match="shape"):
+        scratch.forward(np.zeros((5, 4)))
+    with pytest.raises(TypeError, match="floating"):
+        scratch.forward(np.zeros((5, 3), dtype=np.int32))
+    with pytest.raises(ValueError, match="empty"):
+        scratch.forward(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="shape"):
+        scratch.train_batch(np.zeros((5, 3)), np.zeros((5, 1)))
+    with pytest.raises(ValueError, match="shape"):
+        torch_net.train_batch(torch.zeros(5, 3, dtype=torch.float64), torch.zeros(5, 1, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("twin", [(sn, sL), (tn, tL)], ids=["scratch", "torch"])
+def test_network_needs_layers(twin: tuple) -> None:
+    network, losses = twin
+    with pytest.raises(ValueError, match="at least one layer"):
+        network.NeuralNetwork([], losses.MeanSquaredError())
