@@ -118,6 +118,12 @@ def test_final_state_before_forward_is_an_error() -> None:
         sr.RNN(I, H).final_state()
 
 
+@pytest.mark.parametrize("module", [sr.LSTM(I, H), sc.LSTMCell(I, H), sc.GRUCell(I, H)])
+def test_backward_before_forward_is_an_error(module: Any) -> None:
+    with pytest.raises(RuntimeError, match="backward called before forward"):
+        module.backward(np.zeros((2, 3, H)))
+
+
 # -- bad input: every entry point names the problem ----------------------------------------------
 
 

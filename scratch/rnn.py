@@ -87,7 +87,7 @@ class _RecurrentLayer(Module):
             raise ValueError(f"{name} input is an empty sequence (shape {x.shape})")
         names = tuple(f"{name} {s}_0" for s in self.cell.state_names)
         shape = (1, x.shape[0], self.hidden_size)  # (num_layers=1, N, H), torch's layout
-        state = rnn_cells.check_state(hx, len(names), shape, names, x.dtype)
+        state = rnn_cells.check_state(hx, shape, names, x.dtype)
         gi = self.cell.input_projection(x)  # (N, L, G*H): every step's input gates in one matmul
         output, last, caches = forward_through_time(self.cell, gi, tuple(s[0] for s in state))
         self._x, self._caches, self.output = x, caches, output
@@ -100,6 +100,8 @@ class _RecurrentLayer(Module):
     def backward(self, grad_output: Array) -> Array:
         """``grad_output`` (N, L, H) -> ``grad_input`` (N, L, I); fills ``grads`` and ``grad_hx``."""
         name = type(self).__name__
+        if self.h_n is None:
+            raise RuntimeError(f"{name}.backward called before forward")
         g = check_same_shape(grad_output, self.output, f"{name} grad_output")
         grad_gi, grad_state, grad_weight_hh, grad_bias_hh = backward_through_time(self.cell, g, self._caches)
         n, length, rows = grad_gi.shape

@@ -170,7 +170,7 @@ def lstm_step_backward(grad_state: State, cache: Cache, weight_hh: Array) -> Ste
     return StepGrads(da, (da @ weight_hh, dc * f), da.T @ h, da.sum(axis=0))
 
 
-def check_state(hx: object, n: int, shape: tuple[int, ...], names: tuple[str, ...], dtype: Any) -> State:
+def check_state(hx: object, shape: tuple[int, ...], names: tuple[str, ...], dtype: Any) -> State:
     """The initial state as a tuple of arrays of ``shape`` (zeros when ``hx`` is None).
 
     ``hx`` is one array when ``names`` has one entry, else a tuple of that many (PyTorch's
@@ -178,6 +178,7 @@ def check_state(hx: object, n: int, shape: tuple[int, ...], names: tuple[str, ..
     """
     if hx is None:
         return tuple(np.zeros(shape, dtype=dtype) for _ in names)
+    n = len(names)
     parts = (hx,) if n == 1 else hx
     if not isinstance(parts, tuple) or len(parts) != n:
         raise TypeError(f"hx must be a tuple {tuple(names)} of {n} arrays, got {type(hx).__name__}")
@@ -214,6 +215,7 @@ class _RecurrentCell(Module):
         self.bias_ih = self._param("bias_ih", rng.uniform(-bound, bound, rows))
         self.bias_hh = self._param("bias_hh", rng.uniform(-bound, bound, rows))
         self.grad_hx: Array | State | None = None
+        self._new_state: State = ()
 
     def _param(self, name: str, data: Array) -> Parameter:
         return self.register_parameter(name, Parameter(data))
@@ -239,7 +241,7 @@ class _RecurrentCell(Module):
         name = type(self).__name__
         x = check_input(input, (None, self.input_size), f"{name} input")
         shape = (x.shape[0], self.hidden_size)
-        state = check_state(hx, len(self.state_names), shape, tuple(f"{name} {s}" for s in self.state_names), x.dtype)
+        state = check_state(hx, shape, tuple(f"{name} {s}" for s in self.state_names), x.dtype)
         new_state, cache = self.step(self.input_projection(x), state)
         self._x, self._cache, self._new_state = x, cache, new_state
         return new_state[0] if len(new_state) == 1 else new_state
@@ -252,6 +254,8 @@ class _RecurrentCell(Module):
         Fills the four parameter gradients and ``grad_hx`` (shaped like ``hx``).
         """
         name = type(self).__name__
+        if not self._new_state:
+            raise RuntimeError(f"{name}.backward called before forward")
         parts = grad_output if isinstance(grad_output, tuple) else (grad_output,)
         if len(parts) != len(self._new_state):
             raise TypeError(f"{name} grad_output must hold {len(self._new_state)} arrays, got {len(parts)}")
