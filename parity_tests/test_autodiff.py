@@ -8,6 +8,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -97,12 +98,14 @@ def test_backward_from_an_intermediate_node(twin: ModuleType) -> None:
 
 def test_sigmoid_is_stable_far_in_both_tails() -> None:
     """exp is taken only of -|x|: sigmoid(-720) ~ e^-720 (a subnormal), not an OverflowError."""
-    low = sad.NumberWithGrad(-720.0).sigmoid()
-    high = sad.NumberWithGrad(720.0).sigmoid()
-    assert low.value == pytest.approx(math.exp(-720.0), rel=1e-6)  # subnormal: few bits left
+    x_low, x_high = sad.NumberWithGrad(-720.0), sad.NumberWithGrad(720.0)
+    low, high = x_low.sigmoid(), x_high.sigmoid()
+    assert low.value == pytest.approx(math.exp(-720.0), rel=1e-9)  # subnormal: ~35 bits left
     assert high.value == 1.0
-    high.backward()
     low.backward()
+    high.backward()
+    assert x_low.grad == pytest.approx(math.exp(-720.0), rel=1e-9)  # s (1 - s) ~ s in the low tail
+    assert x_high.grad == 0.0  # 1 - s rounds to 0 in the high tail
 
 
 # -------------------------------------------------------------------------------- bad input
@@ -132,6 +135,12 @@ def test_sigmoid_is_stable_far_in_both_tails() -> None:
 def test_bad_input_raises_a_clear_error(twin: ModuleType, make: Any, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         make(twin.NumberWithGrad)
+
+
+@pytest.mark.parametrize("tensor", [torch.zeros(2, dtype=torch.float64), torch.tensor(1)], ids=["1-d", "int"])
+def test_torch_twin_rejects_tensors_that_are_not_0d_float(tensor: torch.Tensor) -> None:
+    with pytest.raises(TypeError, match="0-d floating tensor"):
+        tad.NumberWithGrad(tensor)
 
 
 def test_negative_base_with_integer_exponent_is_allowed() -> None:
