@@ -1,0 +1,220 @@
+"""Speed of the twins: forward, backward and forward+backward of each operator case.
+
+Both sides run the same case (``OpCase.build`` and ``OpCase.inputs``), in the same dtype, under
+the same thread count: ``threadpoolctl.threadpool_limits`` pins the BLAS/OpenMP pools numpy uses
+and ``torch.utils.benchmark.Timer(num_threads=...)`` pins torch's intra-op pool. Each phase is
+warmed up, then timed with ``Timer.blocked_autorange`` (blocks of repeated calls until
+``min_time`` seconds are spent); we report the median and the inter-quartile range of the blocks
+and the ratio scratch/torch of the medians (> 1: scratch is slower).
+
+Phases: ``forward`` (the torch side builds its autograd graph, as scratch caches for backward),
+``backward`` (one upstream gradient pushed back through the cached forward; torch through
+``autograd.grad(..., retain_graph=True)``) and ``forward_backward``.
+
+Case modules may define ``BENCH = [OpCase, ...]`` with larger, benchmark-only shapes; ``bench
+NAMES`` selects from ``CASES + BENCH``. Benchmarks are not tests: nothing asserts a time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from threadpoolctl import threadpool_limits
+from torch.utils.benchmark import Timer
+
+import parity_tests.cases
+from parity_tests.harness import np_dtype, versions
+from parity_tests.opcase import OpCase
+from parity_tests.registry import all_cases, select
+from parity_tests.textui import fmt_ratio, fmt_seconds, text_table
+
+PHASES = ("forward", "backward", "forward_backward")
+COLUMNS = [
+    "case",
+    "component",
+    "stem",
+    "chapter",
+    "shapes",
+    "dtype",
+    "threads",
+    "phase",
+    "scratch_median_s",
+    "scratch_iqr_s",
+    "torch_median_s",
+    "torch_iqr_s",
+    "ratio",
+    "note",
+    "versions",
+]
+
+
+def all_threads() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def bench_pool() -> list[OpCase]:
+    """Every operator case of the registry, then every ``BENCH`` case of the case modules."""
+    pool = [c for c in all_cases() if isinstance(c, OpCase)]
+    for info in sorted(pkgutil.iter_modules(parity_tests.cases.__path__), key=lambda m: m.name):
+        if not info.name.startswith("_"):
+            pool.extend(getattr(importlib.import_module(f"parity_tests.cases.{info.name}"), "BENCH", []))
+    return pool
+
+
+def select_bench(names: Sequence[str] | None, include_bench: bool = True) -> list[OpCase]:
+    """Cases to time: ``names`` as in ``registry.select``, from CASES (+ BENCH)."""
+    pool = bench_pool() if include_bench else [c for c in all_cases() if isinstance(c, OpCase)]
+    return [c for c in select(names, cases=pool) if isinstance(c, OpCase)]
+
+
+def _callables(case: OpCase, dtype: str, seed: int = 0) -> tuple[dict[str, Callable[[], object]], str]:
+    """The six timed closures (``scratch_forward`` ... ``torch_forward_backward``) and the shapes."""
+    dt = np_dtype(dtype)
+    rng = np.random.default_rng(seed)
+    pair = case.build(rng)
+    raw = {n: spec.draw(rng) for n, spec in case.inputs.items()}
+    inputs = {n: (a.astype(dt) if a.dtype.kind == "f" else a) for n, a in raw.items()}
+    shapes = " ".join(f"{n}{tuple(a.shape)}" for n, a in inputs.items())
+    module = pair.torch_module
+    if pair.scratch_module is not None:
+        pair.scratch_module.to(dt)
+    if module is not None:
+        module.to(dtype=getattr(torch, dtype))
+        if pair.scratch_module is not None and pair.scratch_module.state_dict():
+            module.load_state_dict({k: torch.tensor(v) for k, v in pair.scratch_module.state_dict().items()})
+    t_inputs = {
+        n: torch.tensor(a, requires_grad=case.inputs[n].grad and a.dtype.kind == "f") for n, a in inputs.items()
+    }
+    leaves = [t for t in t_inputs.values() if t.requires_grad]
+    leaves += [p for p in module.parameters() if p.requires_grad] if module is not None else []
+    v = rng.standard_normal(np.shape(pair.scratch_forward(inputs))).astype(dt)
+    v_t = torch.tensor(v)
+    graph = {"out": pair.torch_forward(t_inputs)}
+
+    def scratch_forward_backward() -> object:
+        pair.scratch_forward(inputs)
+        return pair.scratch_backward(v)
+
+    def torch_backward() -> object:
+        return torch.autograd.grad(graph["out"], leaves, v_t, retain_graph=True)
+
+    def torch_forward_backward() -> object:
+        return torch.autograd.grad(pair.torch_forward(t_inputs), leaves, v_t)
+
+    fns: dict[str, Callable[[], object]] = {
+        "scratch_forward": lambda: pair.scratch_forward(inputs),
+        "scratch_backward": lambda: pair.scratch_backward(v),
+        "scratch_forward_backward": scratch_forward_backward,
+        "torch_forward": lambda: pair.torch_forward(t_inputs),
+    }
+    if leaves:  # nothing to differentiate: only the forward is timed
+        fns["torch_backward"] = torch_backward
+        fns["torch_forward_backward"] = torch_forward_backward
+    return fns, shapes
+
+
+def _time(fn: Callable[[], object], threads: int, min_time: float) -> tuple[float, float]:
+    """Median and IQR (seconds per call) over the blocks of ``blocked_autorange``."""
+    with threadpool_limits(limits=threads):
+        for _ in range(3):  # warm-up: caches, allocator, lazy init
+            fn()
+        m = Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads).blocked_autorange(min_run_time=min_time)
+    return float(m.median), float(m.iqr)
+
+
+def bench_case(
+    case: OpCase, dtype: str = "float64", threads: Sequence[int] = (1,), min_time: float = 0.1
+) -> list[dict[str, Any]]:
+    """One row per thread count x phase (columns ``COLUMNS``)."""
+    rows: list[dict[str, Any]] = []
+    try:
+        fns, shapes = _callables(case, dtype)
+    except Exception as exc:  # a broken case is reported, not fatal to the whole benchmark
+        fns, shapes, note = {}, "", f"setup raised {type(exc).__name__}: {exc}"
+    else:
+        note = ""
+    for n in threads:
+        for phase in PHASES:
+            t: dict[str, tuple[float, float]] = {}
+            row_note = note
+            for side in ("scratch", "torch"):
+                fn = fns.get(f"{side}_{phase}")
+                try:
+                    t[side] = _time(fn, n, min_time) if fn is not None else (np.nan, np.nan)
+                except Exception as exc:
+                    t[side] = (np.nan, np.nan)
+                    row_note = row_note or f"{side} {phase} raised {type(exc).__name__}: {exc}"
+            rows.append(
+                {
+                    "case": case.name,
+                    "component": case.component,
+                    "stem": case.stem,
+                    "chapter": case.chapter,
+                    "shapes": shapes,
+                    "dtype": dtype,
+                    "threads": n,
+                    "phase": phase,
+                    "scratch_median_s": t["scratch"][0],
+                    "scratch_iqr_s": t["scratch"][1],
+                    "torch_median_s": t["torch"][0],
+                    "torch_iqr_s": t["torch"][1],
+                    "ratio": t["scratch"][0] / t["torch"][0] if t["torch"][0] > 0 else np.nan,
+                    "note": row_note,
+                    "versions": versions(),
+                }
+            )
+    return rows
+
+
+def run_bench(
+    cases: Sequence[OpCase],
+    dtype: str = "float64",
+    threads: Sequence[int] | None = None,
+    min_time: float = 0.1,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> pd.DataFrame:
+    """Time every case at each thread count (default: 1 and all cores)."""
+    counts = sorted({1, all_threads()}) if threads is None else list(threads)
+    rows: list[dict[str, Any]] = []
+    previous = torch.get_num_threads()
+    try:
+        for i, case in enumerate(cases):
+            if progress is not None:
+                progress(i, len(cases), case.name)
+            rows.extend(bench_case(case, dtype, counts, min_time))
+    finally:
+        torch.set_num_threads(previous)
+    if progress is not None:
+        progress(len(cases), len(cases), "done")
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def bench_table(df: pd.DataFrame) -> str:
+    """Readable timings: median +- IQR of each side and the ratio scratch/torch."""
+
+    def cell(median: Any, iqr: Any) -> str:
+        return f"{fmt_seconds(median)} ± {fmt_seconds(iqr)}" if np.isfinite(float(median)) else "-"
+
+    body = [
+        [
+            r.case,
+            r.threads,
+            r.phase,
+            cell(r.scratch_median_s, r.scratch_iqr_s),
+            cell(r.torch_median_s, r.torch_iqr_s),
+            fmt_ratio(r.ratio),
+        ]
+        for r in df.itertuples()
+    ]
+    return text_table(["case", "threads", "phase", "scratch (median ± IQR)", "torch (median ± IQR)", "ratio"], body)

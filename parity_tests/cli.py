@@ -1,0 +1,240 @@
+"""``dlfs-parity``: list, check, train, mutate, bench, show and report the twins.
+
+Exit codes: 0 everything passed; 1 a parity check failed, a mutant was missed or a training run
+diverged; 2 bad usage (unknown component, experiment or device; unwritable report folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from parity_tests.harness import DTYPES
+from parity_tests.registry import UnknownComponentError, all_cases, devices, failure_table, run_cases, select
+from parity_tests.textui import Progress, text_table
+
+EPILOG = "Names select cases by case name, component (Dense), stem.Component (layers.Dense), stem or chapter (ch3)."
+
+
+class UsageError(Exception):
+    """Bad input on the command line: printed without a traceback, exit code 2."""
+
+
+def _dtypes(choice: str) -> tuple[str, ...]:
+    return DTYPES if choice == "all" else (choice,)
+
+
+def _devices(choice: str) -> list[str]:
+    available = devices()
+    if choice == "all":
+        return available
+    if choice not in available:
+        raise UsageError(f"device {choice!r} is not available here (available: {', '.join(available)})")
+    return [choice]
+
+
+def _write_csv(df: pd.DataFrame, path: str | None) -> None:
+    if path is None:
+        return
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        df.to_csv(path, index=False)
+    except OSError as exc:
+        raise UsageError(f"cannot write CSV {path}: {exc.strerror or exc}") from exc
+    print(f"wrote {path}")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    seen: dict[tuple[int, str, str], int] = {}
+    for c in all_cases():
+        key = (c.chapter, c.stem, c.component)
+        seen[key] = seen.get(key, 0) + 1
+    body = [
+        [f"ch{ch}", f"{stem}.{comp}", n, f"scratch/{stem}.py", f"torch_ref/{stem}.py"]
+        for (ch, stem, comp), n in seen.items()
+    ]
+    print(
+        text_table(
+            ["chapter", "component", "cases", "scratch twin", "torch twin"], sorted(body, key=lambda r: int(r[0][2:]))
+        )
+    )
+    print(f"\n{len(seen)} components, {len(all_cases())} cases.")
+    try:
+        from parity_tests.experiments import all_experiments
+
+        names = ", ".join(sorted(all_experiments())) or "none yet"
+    except Exception as exc:  # an experiment module that fails to import must not break `list`
+        names = f"(could not load: {type(exc).__name__}: {exc})"
+    print(f"Experiments (dlfs-parity train NAME): {names}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    cases = select(args.names)
+    device_list = _devices(args.device)
+    progress = Progress("check", enabled=sys.stderr.isatty())
+    rows = run_cases(cases, dtypes=_dtypes(args.dtype), device_list=device_list, seed=args.seed, progress=progress)
+    from parity_tests.summary import case_table, totals_line
+
+    print(case_table(rows))
+    print(f"\n{totals_line(rows)}")
+    failing = failure_table(rows.to_dict("records"))  # type: ignore[arg-type]
+    if failing:
+        print(f"\nFailing checks (budget_used > 1 means outside the tolerance):\n{failing}")
+    _write_csv(rows, args.csv)
+    return 0 if bool(rows["passed"].all()) else 1
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from parity_tests.train import get_experiment, result_passed, result_text, run_experiment
+
+    if args.name is None:
+        from parity_tests.experiments import all_experiments
+
+        found = all_experiments()
+        body = [[name, f"ch{e.chapter}", e.description] for name, e in sorted(found.items())]
+        print(text_table(["experiment", "chapter", "description"], body) if body else "No experiments yet.")
+        print("\nRun one with: dlfs-parity train NAME [--quick]; options: dlfs-parity train NAME --help")
+        return 0
+    result = run_experiment(get_experiment(args.name), args.rest)
+    print(result_text(result))
+    return 0 if result_passed(result) else 1
+
+
+def cmd_mutate(args: argparse.Namespace) -> int:
+    from parity_tests.mutation import MutantResult, all_mutants, run_mutant
+
+    mutants = [
+        m for m in all_mutants() if not args.names or m.name in args.names or set(m.components) & set(args.names)
+    ]
+    if args.names and not mutants:
+        raise UsageError(f"no mutant matches {args.names}; known: {', '.join(m.name for m in all_mutants())}")
+    progress = Progress("mutate", enabled=sys.stderr.isatty())
+    results: list[MutantResult] = []
+    for i, m in enumerate(mutants):
+        progress(i, len(mutants), m.name)
+        results.append(run_mutant(m, seed=args.seed))
+    progress(len(mutants), len(mutants), "done")
+    body = [
+        [
+            r.name,
+            f"#{r.book_bug}" if r.book_bug else "",
+            "caught" if r.caught else "MISSED",
+            f"{r.failing_rows}/{r.total_rows}",
+            r.evidence or r.description,
+        ]
+        for r in results
+    ]
+    print(text_table(["mutant", "book bug", "verdict", "failing rows", "evidence (first failing check)"], body))
+    missed = [r.name for r in results if not r.caught]
+    print(
+        f"\n{len(results) - len(missed)}/{len(results)} planted bugs caught."
+        + (f" Missed: {', '.join(missed)}" if missed else "")
+    )
+    _write_csv(pd.DataFrame([r.__dict__ for r in results]), args.csv)
+    return 1 if missed else 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from parity_tests.bench import bench_table, run_bench, select_bench
+
+    cases = select_bench(args.names)
+    progress = Progress("bench", enabled=sys.stderr.isatty())
+    df = run_bench(cases, dtype=args.dtype, threads=args.threads, min_time=args.min_time, progress=progress)
+    print(bench_table(df))
+    print("\nratio = scratch median / torch median (> 1: the NumPy twin is slower).")
+    _write_csv(df, args.csv)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from parity_tests.show import show
+
+    print(show(args.name, width=args.width, figures=not args.no_figures))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from reports.build import ReportError, build_report
+
+    try:
+        outcome = build_report(
+            args.out,
+            quick=args.quick,
+            only=args.only,
+            experiments=not args.no_experiments,
+            mutants=not args.no_mutants,
+            bench=not args.no_bench,
+        )
+    except ReportError as exc:
+        raise UsageError(str(exc)) from exc
+    print(f"wrote {outcome.path}; {outcome.summary}")
+    return 0 if outcome.passed else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dlfs-parity", description=__doc__.split("\n")[0], epilog=EPILOG)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="components, chapters and twin paths")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("check", help="parity table of the selected cases (exit 1 on any failure)", epilog=EPILOG)
+    p.add_argument("names", nargs="*", metavar="NAME")
+    p.add_argument("--dtype", choices=[*DTYPES, "all"], default="float64", help="default float64 (the gate)")
+    p.add_argument("--device", choices=["cpu", "cuda", "all"], default="cpu")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--csv", metavar="PATH", help="write every result row to PATH")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("train", help="train both twins on a book experiment (no NAME: list them)")
+    p.add_argument("name", nargs="?", metavar="NAME")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="the experiment's options, e.g. --quick")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("mutate", help="plant each known bug; exit 0 only when every one is caught")
+    p.add_argument("names", nargs="*", metavar="NAME", help="mutant names or components (default: all)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--csv", metavar="PATH")
+    p.set_defaults(func=cmd_mutate)
+
+    p = sub.add_parser("bench", help="forward/backward timings of both twins, ratio scratch/torch", epilog=EPILOG)
+    p.add_argument("names", nargs="*", metavar="NAME")
+    p.add_argument("--dtype", choices=DTYPES, default="float64")
+    p.add_argument("--threads", type=int, nargs="+", help="thread counts (default: 1 and all cores)")
+    p.add_argument("--min-time", type=float, default=0.1, help="seconds of timing per phase and side")
+    p.add_argument("--csv", metavar="PATH")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("show", help="the two twins' source side by side, with the parity figures", epilog=EPILOG)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--width", type=int, help="columns (default: the terminal's)")
+    p.add_argument("--no-figures", action="store_true", help="skip running the cases")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("report", help="run everything and write REPORT.md, rows.csv/json and plots to DIR")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--quick", action="store_true", help="short experiments and bench (CI)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="only these components' cases, mutants and bench")
+    p.add_argument("--no-experiments", action="store_true")
+    p.add_argument("--no-mutants", action="store_true")
+    p.add_argument("--no-bench", action="store_true")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (UnknownComponentError, UsageError) as exc:
+        print(f"dlfs-parity {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Summaries of result rows (``harness.make_row`` columns) for the CLI and the report."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from parity_tests.textui import fmt_budget, text_table, verdict
+
+
+def _worst(group: pd.DataFrame) -> pd.Series:
+    budgets = group["budget_used"].astype(float).replace(np.nan, np.inf)
+    worst = group.iloc[int(np.argmax(budgets.to_numpy()))] if len(group) else None
+    return pd.Series(
+        {
+            "checks": len(group),
+            "passed_checks": int(group["passed"].astype(bool).sum()),
+            "worst_budget": float(budgets.max()) if len(group) else 0.0,
+            "worst_check": f"{worst['check']}[{worst['target']}]" if worst is not None else "",
+            "passed": bool(group["passed"].astype(bool).all()),
+        }
+    )
+
+
+def summarize(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """One line per group of ``by``: checks, passed checks, the worst budget and where, PASS/FAIL."""
+    if rows.empty:
+        return pd.DataFrame(columns=[*by, "checks", "passed_checks", "worst_budget", "worst_check", "passed"])
+    groups = rows.groupby(by, sort=False)
+    parts = [pd.concat([pd.Series(dict(zip(by, key, strict=True))), _worst(g)]) for key, g in groups]
+    return pd.DataFrame(parts).reset_index(drop=True)
+
+
+CASE_KEYS = ["component", "case", "dtype", "device"]
+
+
+def case_table(rows: pd.DataFrame) -> str:
+    """The ``check`` table: one line per case x dtype x device."""
+    s = summarize(rows, CASE_KEYS)
+    body = [
+        [
+            r.component,
+            r.case,
+            r.dtype,
+            r.device,
+            f"{r.passed_checks}/{r.checks}",
+            fmt_budget(r.worst_budget),
+            r.worst_check,
+            verdict(r.passed),
+        ]
+        for r in s.itertuples()
+    ]
+    return text_table(["component", "case", "dtype", "device", "checks", "worst budget", "worst check", "result"], body)
+
+
+def totals_line(rows: pd.DataFrame) -> str:
+    """``12/12 cases pass (84/84 checks)`` over case x dtype x device groups."""
+    s = summarize(rows, CASE_KEYS)
+    return (
+        f"{int(s['passed'].sum())}/{len(s)} case runs pass "
+        f"({int(rows['passed'].astype(bool).sum()) if len(rows) else 0}/{len(rows)} checks)"
+    )

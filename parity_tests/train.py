@@ -1,0 +1,57 @@
+"""``dlfs-parity train NAME``: run one experiment of ``parity_tests.experiments`` from the CLI.
+
+Every experiment gets its own argument parser (its ``add_arguments`` plus ``--quick``), so
+``dlfs-parity train boston --help`` lists that experiment's options. The report builds the same
+parser to run each experiment with its defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+import pandas as pd
+
+from parity_tests.experiments import Experiment, ExperimentResult, all_experiments
+from parity_tests.registry import UnknownComponentError
+from parity_tests.summary import case_table, totals_line
+
+
+def experiment_parser(exp: Experiment) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"dlfs-parity train {exp.name}", description=f"Chapter {exp.chapter}: {exp.description}"
+    )
+    exp.add_arguments(parser)
+    try:
+        parser.add_argument("--quick", action="store_true", help="a short run (CI, the quick report)")
+    except argparse.ArgumentError:  # the experiment defined its own --quick
+        pass
+    return parser
+
+
+def get_experiment(name: str) -> Experiment:
+    found = all_experiments()
+    if name not in found:
+        known = ", ".join(sorted(found)) or "none yet"
+        raise UnknownComponentError(f"unknown experiment {name!r}; known: {known}")
+    return found[name]
+
+
+def run_experiment(exp: Experiment, argv: Sequence[str] = ()) -> ExperimentResult:
+    """Parse ``argv`` with the experiment's parser and run it."""
+    return exp.run(experiment_parser(exp).parse_args(list(argv)))
+
+
+def result_text(result: ExperimentResult) -> str:
+    """The results table beside the book's figures, then the trajectory parity summary and notes."""
+    parts = [f"== {result.name} ==", result.table.to_string(index=False)]
+    if result.rows:
+        rows = pd.DataFrame(result.rows)
+        parts += ["", f"Training-run parity: {totals_line(rows)}", case_table(rows)]
+    if result.text:
+        parts += ["", result.text.strip()]
+    return "\n".join(parts)
+
+
+def result_passed(result: ExperimentResult) -> bool:
+    return all(bool(r["passed"]) for r in result.rows)

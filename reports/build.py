@@ -1,0 +1,187 @@
+"""Build the comparison report: run everything, write ``REPORT.md``, the raw rows and the plots.
+
+``build_report(out_dir, quick)`` runs the registry's cases (float64 and float32 on the CPU, plus
+CUDA when a GPU is present), the mutant catalogue, every experiment and the benchmark, then writes
+to ``out_dir``:
+
+- ``REPORT.md``: summary, tables, conventions, experiments, mutants, speed, environment;
+- ``rows.csv`` / ``rows.json``: every result row (cases and experiments' trajectory rows);
+- ``mutants.csv``, ``bench.csv``;
+- ``budget_heatmap.png``, ``speed.png``, ``curves_<experiment>.png``.
+
+Progress goes to stderr. ``quick`` runs each experiment with ``--quick`` and a short benchmark.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from parity_tests.harness import DTYPES
+from parity_tests.mutation import Mutant, MutantResult, all_mutants, run_mutant
+from parity_tests.registry import Case, devices, run_cases, select
+from parity_tests.textui import Progress
+from reports import plots
+from reports.markdown import render
+
+
+class ReportError(Exception):
+    """The report folder cannot be created or written."""
+
+
+@dataclass
+class ReportData:
+    """Everything the report shows; ``render`` turns it into markdown."""
+
+    rows: pd.DataFrame
+    mutants: list[MutantResult] = field(default_factory=list)
+    experiments: dict[str, Any] = field(default_factory=dict)  # name -> ExperimentResult
+    experiment_errors: dict[str, str] = field(default_factory=dict)
+    descriptions: dict[str, str] = field(default_factory=dict)
+    bench: pd.DataFrame = field(default_factory=pd.DataFrame)
+    plots: dict[str, str] = field(default_factory=dict)  # title -> file name
+    quick: bool = False
+    started: str = ""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    path: Path
+    passed: bool
+    summary: str
+
+
+def prepare_folder(out_dir: str | Path) -> Path:
+    """Create ``out_dir`` and prove it is writable, or raise ``ReportError`` naming it."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ReportError(f"cannot write the report folder {out}: {exc.strerror or exc}") from exc
+    return out
+
+
+def _mutants_for(cases: list[Case], restricted: bool) -> list[Mutant]:
+    """Every mutant, or (with ``--only``) those whose components share a case with ``cases``."""
+    if not restricted:
+        return list(all_mutants())
+    names = {c.name for c in cases}
+    chosen = []
+    for m in all_mutants():
+        try:
+            if {c.name for c in select(list(m.components))} & names:
+                chosen.append(m)
+        except ValueError:
+            continue
+    return chosen
+
+
+def _run_mutants(mutants: list[Mutant], stream: TextIO) -> list[MutantResult]:
+    progress = Progress("mutants", stream)
+    results = []
+    for i, m in enumerate(mutants):
+        progress(i, len(mutants), m.name)
+        try:
+            results.append(run_mutant(m))
+        except Exception as exc:  # a mutant whose cases cannot even be selected counts as missed
+            results.append(MutantResult(m.name, m.description, m.book_bug, False, 0, 0, f"error: {exc}"))
+    progress(len(mutants), len(mutants), "done")
+    return results
+
+
+def _run_experiments(data: ReportData, quick: bool, stream: TextIO) -> None:
+    from parity_tests.experiments import all_experiments
+    from parity_tests.train import run_experiment
+
+    try:
+        found = all_experiments()
+    except Exception as exc:
+        data.experiment_errors["(loading)"] = f"{type(exc).__name__}: {exc}"
+        return
+    progress = Progress("experiments", stream)
+    for i, (name, exp) in enumerate(found.items()):
+        progress(i, len(found), name)
+        data.descriptions[name] = f"Chapter {exp.chapter}: {exp.description}"
+        try:
+            data.experiments[name] = run_experiment(exp, ["--quick"] if quick else [])
+        except Exception as exc:  # reported in REPORT.md, and the report's exit code says failed
+            data.experiment_errors[name] = f"{type(exc).__name__}: {exc}"
+            print(traceback.format_exc(), file=stream)
+    progress(len(found), len(found), "done")
+
+
+def _all_rows(data: ReportData) -> pd.DataFrame:
+    parts = [data.rows.assign(source="case")]
+    for name, result in data.experiments.items():
+        if result.rows:
+            parts.append(pd.DataFrame(result.rows).assign(source=f"experiment:{name}"))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _write_plots(data: ReportData, out: Path) -> None:
+    made = {
+        "Error budget used (component x check)": plots.budget_heatmap(data.rows, out / "budget_heatmap.png"),
+        "Speed: scratch / torch": plots.speed_bars(data.bench, out / "speed.png") if not data.bench.empty else None,
+    }
+    for name, result in data.experiments.items():
+        made[f"Training curves: {name}"] = plots.curves(name, result.curves, out / f"curves_{name}.png")
+    data.plots = {title: p.name for title, p in made.items() if p is not None}
+
+
+def build_report(
+    out_dir: str | Path,
+    quick: bool = False,
+    only: list[str] | None = None,
+    experiments: bool = True,
+    mutants: bool = True,
+    bench: bool = True,
+    stream: TextIO | None = None,
+) -> ReportOutcome:
+    """Run cases, mutants, experiments and bench; write the report folder; say whether all passed.
+
+    ``only`` restricts the cases (and the mutants and bench to those cases); experiments run
+    unless ``experiments`` is false. Raises ``ReportError`` if ``out_dir`` cannot be written and
+    ``UnknownComponentError`` for a name in ``only`` that selects nothing.
+    """
+    stream = sys.stderr if stream is None else stream
+    out = prepare_folder(out_dir)
+    t0 = time.monotonic()
+    data = ReportData(
+        rows=pd.DataFrame(), quick=quick, started=datetime.now(timezone.utc).isoformat(timespec="seconds")
+    )
+    cases = select(only)
+    data.rows = run_cases(cases, dtypes=DTYPES, device_list=devices(), progress=Progress("cases", stream))
+    if mutants:
+        data.mutants = _run_mutants(_mutants_for(cases, only is not None), stream)
+    if experiments:
+        _run_experiments(data, quick, stream)
+    if bench:
+        from parity_tests.bench import run_bench, select_bench
+
+        bench_cases = select_bench(only, include_bench=not quick)
+        data.bench = run_bench(bench_cases, min_time=0.01 if quick else 0.1, progress=Progress("bench", stream))
+    data.seconds = time.monotonic() - t0
+    try:
+        _write_plots(data, out)
+        rows = _all_rows(data)
+        rows.to_csv(out / "rows.csv", index=False)
+        rows.to_json(out / "rows.json", orient="records", indent=1)
+        pd.DataFrame([m.__dict__ for m in data.mutants]).to_csv(out / "mutants.csv", index=False)
+        if not data.bench.empty:
+            data.bench.to_csv(out / "bench.csv", index=False)
+        markdown, passed, summary = render(data)
+        (out / "REPORT.md").write_text(markdown, encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(f"cannot write the report into {out}: {exc.strerror or exc}") from exc
+    return ReportOutcome(out / "REPORT.md", passed, summary)
