@@ -1,4 +1,4 @@
-"""Chapters 3-5: Layer, Dense and Dropout.
+"""Chapters 3-5: Layer, Dense, Dropout, Flatten and Conv2D.
 
 Twin: ``torch_ref/layers.py``. A ``Layer`` is a chain of operations run forward in order and
 backward in reverse; its ``state_dict`` exposes the operations' parameters under PyTorch's names.
@@ -12,6 +12,7 @@ import numpy as np
 
 from scratch._checks import Array, check_input, check_same_shape
 from scratch.activations import Linear
+from scratch.conv import Conv2d
 from scratch.init import dense_init
 from scratch.module import Module
 from scratch.operations import BiasAdd, Operation, ParamOperation, WeightMultiply
@@ -160,3 +161,80 @@ class Dropout(Layer):
         if not self.training:
             return grad if self.variant == "inverted" else grad * keep
         return grad * self.mask / keep if self.variant == "inverted" else grad * self.mask
+
+
+class Flatten(Operation):
+    """Chapter 5: ``Y = X.reshape(N, -1)`` in C order; ``dX = G.reshape(X.shape)``. Twin: ``nn.Flatten``.
+
+    Shape: ``(N, *)`` -> ``(N, prod(*))``.
+    """
+
+    def _output(self) -> Array:
+        check_input(self.input, (None,) + (None,) * (self.input.ndim - 1), "Flatten input")
+        return self.input.reshape(self.input.shape[0], -1)  # (N, C, H, W) -> (N, C*H*W)
+
+    def _input_grad(self, grad_output: Array) -> Array:
+        return grad_output.reshape(self.input.shape)  # (N, C*H*W) -> (N, C, H, W)
+
+
+class Conv2D(Layer):
+    """Chapter 5: the book's convolutional layer: conv, activation, optional flatten and dropout.
+
+    Args:
+        in_channels, out_channels, kernel_size: as ``Conv2d`` (``scratch/conv.py``).
+        activation: an activation ``Operation``; identity by default (the book uses ``Tanh()``).
+        flatten: reshape the output to ``(N, C_out*OH*OW)`` (the book's ``flatten=True``).
+        dropout: drop probability ``p`` of a ``Dropout`` after everything else (0: none; the
+            book's ``dropout=0.8`` is a keep probability, ``p=0.2`` here).
+        dropout_variant: ``inverted`` (PyTorch) or ``book`` (see ``Dropout``).
+        stride, padding, bias: as ``Conv2d``; padding ``None`` is the book's "same" (``k // 2``).
+        rng: generator for the initial weights and dropout masks.
+
+    Forward: ``Y = drop(flat(act(conv(X))))``. Backward runs the chain in reverse; ``grads`` holds
+    ``weight`` ``(C_out, C_in, k, k)`` and ``bias`` ``(C_out,)`` (the book's weight is
+    ``(C_in, C_out, k, k)`` and it has no bias).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        activation: Operation | None = None,
+        *,
+        flatten: bool = False,
+        dropout: float = 0.0,
+        dropout_variant: str = "inverted",
+        stride: int = 1,
+        padding: int | None = None,
+        bias: bool = True,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        rng = np.random.default_rng() if rng is None else rng
+        self.conv = Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias, rng=rng)
+        self.activation = Linear() if activation is None else activation
+        super().__init__([self.conv, self.activation] + ([Flatten()] if flatten else []))
+        for name, param in self.conv.named_parameters():  # Conv2d has two parameters: register both
+            self.register_parameter(name, param)
+        self.dropout = Dropout(dropout, variant=dropout_variant, rng=rng) if dropout > 0 else None
+        if self.dropout is not None:
+            self.register_module("dropout", self.dropout)  # no parameters; follows train()/eval()
+
+    def _check_input(self, input: Array) -> Array:
+        return check_input(input, (None, self.conv.in_channels, None, None), "Conv2D input")
+
+    def forward(self, input: Array) -> Array:
+        out = super().forward(input)
+        if self.dropout is not None:
+            out = self.output = self.dropout.forward(out)
+        return out
+
+    __call__ = forward
+
+    def backward(self, grad_output: Array) -> Array:
+        grad = check_same_shape(grad_output, self.output, "Conv2D grad_output")
+        if self.dropout is not None:
+            grad = self.dropout.backward(grad)
+        for op in reversed(self.operations):
+            grad = op.backward(grad)
+        return grad

@@ -1,4 +1,4 @@
-"""Chapters 3-5: Layer, Dense and Dropout. Twin: ``scratch/layers.py``."""
+"""Chapters 3-5: Layer, Dense, Dropout, Flatten and Conv2D. Twin: ``scratch/layers.py``."""
 
 from __future__ import annotations
 
@@ -98,3 +98,43 @@ class Dropout(nn.Dropout):
         if self.variant == "inverted":
             return input * mask / keep
         return input * mask
+
+
+#: Chapter 5: ``(N, *) -> (N, prod(*))`` in C order.
+Flatten = nn.Flatten
+
+
+class Conv2D(nn.Conv2d):
+    """Chapter 5: the book's convolutional layer: ``nn.Conv2d``, activation, optional flatten, dropout.
+
+    Args: as the scratch twin (``scratch/layers.py``); ``padding=None`` means ``k // 2``.
+
+    Attributes:
+        weight: ``(C_out, C_in, k, k)``; bias: ``(C_out,)`` (from ``nn.Conv2d``).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        activation: nn.Module | None = None,
+        *,
+        flatten: bool = False,
+        dropout: float = 0.0,
+        dropout_variant: str = "inverted",
+        stride: int = 1,
+        padding: int | None = None,
+        bias: bool = True,
+    ) -> None:
+        p = kernel_size // 2 if padding is None else padding
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=p, bias=bias)
+        self.activation = nn.Identity() if activation is None else activation
+        self.flatten = nn.Flatten() if flatten else nn.Identity()
+        self.dropout = Dropout(dropout, variant=dropout_variant) if dropout > 0 else nn.Identity()
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        conv = super().forward(input)
+        activated = self.activation(conv)
+        flat = self.flatten(activated)
+        return self.dropout(flat)

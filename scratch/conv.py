@@ -1,0 +1,254 @@
+"""Chapter 5: 2-D convolution, vectorised (im2col + one GEMM) and the book's loop form.
+
+Twin: ``torch_ref/conv.py`` (``F.conv2d`` / ``nn.Conv2d``). Convolution here is what PyTorch and
+the book compute: cross-correlation of an NCHW input with a ``(C_out, C_in, kH, kW)`` kernel,
+zero padding ``p`` on every side, stride ``s``::
+
+    Y[n, o, y, x] = b[o] + sum_{c, i, j} Xp[n, c, s*y + i, s*x + j] * W[o, c, i, j]
+
+with ``OH = (H + 2p - kH) // s + 1`` (likewise ``OW``). Backward, with ``G = dL/dY``::
+
+    dW[o, c, i, j] = sum_{n, y, x} G[n, o, y, x] * Xp[n, c, s*y + i, s*x + j]
+    db[o]          = sum_{n, y, x} G[n, o, y, x]
+    dXp[n, c, s*y + i, s*x + j] += sum_o G[n, o, y, x] * W[o, c, i, j]   (then crop the padding)
+
+For stride 1 the last line equals the book's form: correlate the zero-padded ``G`` with the
+kernel flipped in both spatial axes and its channel axes swapped.
+
+Book conventions: the book's kernel is ``(C_in, C_out, k, k)``, its padding is always "same"
+(``k // 2``), its stride 1 and it has no bias. Here padding defaults to ``k // 2`` as in the book
+(``padding=None``), stride and bias are options, and the kernel has PyTorch's layout.
+
+Layout of the vectorised version: the input is moved once to ``(C, H, W, N)`` so that every
+window slice copies long contiguous runs (``OW * N`` elements); the columns matrix is
+``(C*kH*kW, OH*OW*N)`` and the forward is one GEMM ``W2 @ cols``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from scratch._checks import Array, as_float_array, check_input, check_same_shape
+from scratch.module import Parameter
+from scratch.operations import Operation
+
+
+class ConvCache(NamedTuple):
+    """What forward keeps for backward.
+
+    ``cols`` is the im2col matrix ``(C*kH*kW, OH*OW*N)`` for the vectorised version and the
+    zero-padded input ``(N, C, H+2p, W+2p)`` for the loop version.
+    """
+
+    cols: Array
+    input_shape: tuple[int, ...]
+    weight: Array
+    stride: int
+    padding: int
+    has_bias: bool
+
+
+def _check_conv_args(
+    input: object, weight: object, bias: object, stride: int, padding: int | None
+) -> tuple[Array, Array, Array | None, int]:
+    """Validate the arguments of every conv entry point; return arrays and the resolved padding."""
+    w = check_input(weight, (None, None, None, None), "conv2d weight")
+    x = check_input(input, (None, w.shape[1], None, None), "conv2d input")
+    b = None if bias is None else check_input(bias, (w.shape[0],), "conv2d bias")
+    if not isinstance(stride, int) or stride < 1:
+        raise ValueError(f"conv2d stride must be a positive int, got {stride!r}")
+    p = w.shape[2] // 2 if padding is None else padding
+    if not isinstance(p, int) or p < 0:
+        raise ValueError(f"conv2d padding must be a non-negative int or None ('same'), got {padding!r}")
+    if x.shape[2] + 2 * p < w.shape[2] or x.shape[3] + 2 * p < w.shape[3]:
+        raise ValueError(f"conv2d input {x.shape[2:]} padded by {p} is smaller than the kernel {w.shape[2:]}")
+    return x, w, b, p
+
+
+def _pad(x_chwn: Array, p: int) -> Array:
+    """Zero-pad the two spatial axes of a ``(C, H, W, N)`` array by ``p`` on every side."""
+    return np.pad(x_chwn, ((0, 0), (p, p), (p, p), (0, 0)))
+
+
+def _im2col(xp_chwn: Array, kh: int, kw: int, s: int) -> Array:
+    """``(C, Hp, Wp, N)`` -> columns ``(C*kH*kW, OH*OW*N)``; one copy of a strided window view."""
+    windows = sliding_window_view(xp_chwn, (kh, kw), axis=(1, 2))[:, ::s, ::s]  # (C, OH, OW, N, kH, kW)
+    c, oh, ow, n = windows.shape[:4]
+    return windows.transpose(0, 4, 5, 1, 2, 3).reshape(c * kh * kw, oh * ow * n)  # (C*kH*kW, OH*OW*N)
+
+
+def _col2im(dcols: Array, padded_shape: tuple[int, ...], s: int) -> Array:
+    """Adjoint of ``_im2col``: sum ``(C, kH, kW, OH, OW, N)`` back into ``(C, Hp, Wp, N)``.
+
+    One strided slice-add per kernel offset (kH*kW of them), never a loop over pixels.
+    """
+    _, kh, kw, oh, ow, _ = dcols.shape
+    out = np.zeros(padded_shape, dtype=dcols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, i : i + s * (oh - 1) + 1 : s, j : j + s * (ow - 1) + 1 : s] += dcols[:, i, j]
+    return out
+
+
+def _grad_weight(grad_output: Array, cols: Array, weight_shape: tuple[int, ...]) -> Array:
+    """``dW = G2 @ cols^T`` with ``G2`` the upstream gradient as ``(C_out, OH*OW*N)``."""
+    g2 = grad_output.transpose(1, 2, 3, 0).reshape(grad_output.shape[1], -1)  # (C_out, OH*OW*N)
+    return (g2 @ cols.T).reshape(weight_shape)  # (C_out, C*kH*kW) -> (C_out, C, kH, kW)
+
+
+def _grad_bias(grad_output: Array) -> Array:
+    """``db[o] = sum over batch and every output position of G[:, o]``."""
+    return grad_output.sum(axis=(0, 2, 3))
+
+
+def _grad_input(grad_output: Array, cache: ConvCache) -> Array:
+    """``dcols = W2^T @ G2``, then col2im, crop the padding and return to NCHW."""
+    n, c, h, w = cache.input_shape
+    c_out, _, kh, kw = cache.weight.shape
+    p, s = cache.padding, cache.stride
+    oh, ow = grad_output.shape[2:]
+    g2 = grad_output.transpose(1, 2, 3, 0).reshape(c_out, -1)  # (C_out, OH*OW*N)
+    dcols = cache.weight.reshape(c_out, -1).T @ g2  # (C*kH*kW, OH*OW*N)
+    dxp = _col2im(dcols.reshape(c, kh, kw, oh, ow, n), (c, h + 2 * p, w + 2 * p, n), s)  # (C, Hp, Wp, N)
+    return np.ascontiguousarray(dxp[:, p : p + h, p : p + w].transpose(3, 0, 1, 2))  # (N, C, H, W)
+
+
+def conv2d_forward(
+    input: Array, weight: Array, bias: Array | None = None, stride: int = 1, padding: int | None = None
+) -> tuple[Array, ConvCache]:
+    """Vectorised convolution; returns the output ``(N, C_out, OH, OW)`` and the cache for backward."""
+    x, w, b, p = _check_conv_args(input, weight, bias, stride, padding)
+    n = x.shape[0]
+    c_out, _, kh, kw = w.shape
+    cols = _im2col(_pad(x.transpose(1, 2, 3, 0), p), kh, kw, stride)  # (C*kH*kW, OH*OW*N)
+    oh = (x.shape[2] + 2 * p - kh) // stride + 1
+    ow = (x.shape[3] + 2 * p - kw) // stride + 1
+    out = (w.reshape(c_out, -1) @ cols).reshape(c_out, oh, ow, n)  # (C_out, OH, OW, N)
+    out = np.ascontiguousarray(out.transpose(3, 0, 1, 2))  # (N, C_out, OH, OW)
+    if b is not None:
+        out += b[:, None, None]
+    return out, ConvCache(cols, x.shape, w, stride, p, b is not None)
+
+
+def conv2d_backward(grad_output: Array, cache: ConvCache) -> tuple[Array, Array, Array | None]:
+    """``(grad_input, grad_weight, grad_bias)`` from the upstream gradient and forward's cache."""
+    g = as_float_array(grad_output, "conv2d grad_output")
+    grad_input = _grad_input(g, cache)
+    grad_weight = _grad_weight(g, cache.cols, cache.weight.shape)
+    return grad_input, grad_weight, (_grad_bias(g) if cache.has_bias else None)
+
+
+def conv2d(
+    input: Array, weight: Array, bias: Array | None = None, stride: int = 1, padding: int | None = None
+) -> Array:
+    """``F.conv2d`` in NumPy (forward only): see the module docstring for the maths."""
+    return conv2d_forward(input, weight, bias, stride, padding)[0]
+
+
+def conv2d_loops_forward(
+    input: Array, weight: Array, bias: Array | None = None, stride: int = 1, padding: int | None = None
+) -> tuple[Array, ConvCache]:
+    """The teaching form: explicit loops over batch, output channel and output pixel.
+
+    Slow on purpose; tested against ``conv2d_forward``. The cache holds the padded input.
+    """
+    x, w, b, p = _check_conv_args(input, weight, bias, stride, padding)
+    n, _, h, wd = x.shape
+    c_out, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))  # (N, C, H+2p, W+2p)
+    oh, ow = (h + 2 * p - kh) // stride + 1, (wd + 2 * p - kw) // stride + 1
+    out = np.zeros((n, c_out, oh, ow), dtype=x.dtype)
+    for b_i in range(n):
+        for o in range(c_out):
+            for y in range(oh):
+                for x_i in range(ow):
+                    window = xp[b_i, :, y * stride : y * stride + kh, x_i * stride : x_i * stride + kw]
+                    out[b_i, o, y, x_i] = np.sum(window * w[o]) + (0.0 if b is None else b[o])
+    return out, ConvCache(xp, x.shape, w, stride, p, b is not None)
+
+
+def conv2d_loops_backward(grad_output: Array, cache: ConvCache) -> tuple[Array, Array, Array | None]:
+    """Loop form of the backward: each output pixel scatters its gradient into its window."""
+    g = as_float_array(grad_output, "conv2d grad_output")
+    xp, w, s, p = cache.cols, cache.weight, cache.stride, cache.padding
+    n, _, h, wd = cache.input_shape
+    c_out, _, kh, kw = w.shape
+    dxp = np.zeros_like(xp)
+    dw = np.zeros_like(w)
+    for b_i in range(n):
+        for o in range(c_out):
+            for y in range(g.shape[2]):
+                for x_i in range(g.shape[3]):
+                    rows, cols = slice(y * s, y * s + kh), slice(x_i * s, x_i * s + kw)
+                    dxp[b_i, :, rows, cols] += g[b_i, o, y, x_i] * w[o]
+                    dw[o] += g[b_i, o, y, x_i] * xp[b_i, :, rows, cols]
+    db = g.sum(axis=(0, 2, 3)) if cache.has_bias else None
+    return dxp[:, :, p : p + h, p : p + wd], dw, db
+
+
+def conv2d_loops(
+    input: Array, weight: Array, bias: Array | None = None, stride: int = 1, padding: int | None = None
+) -> Array:
+    """Forward of the loop form (teaching code); equals ``conv2d``."""
+    return conv2d_loops_forward(input, weight, bias, stride, padding)[0]
+
+
+class Conv2d(Operation):
+    """2-D convolution with learnable ``weight`` and optional ``bias``. Twin: ``nn.Conv2d``.
+
+    Args:
+        in_channels, out_channels: ``C_in``, ``C_out``.
+        kernel_size: square kernel side ``k``.
+        stride: step between windows (default 1).
+        padding: zeros on every side; ``None`` (default) means the book's "same", ``k // 2``.
+        bias: learn a per-channel bias (default ``True``, as ``nn.Conv2d``; the book has none).
+        rng: generator for the initial weights (standard normal, the book's default init).
+
+    Shape: input ``(N, C_in, H, W)``, output ``(N, C_out, OH, OW)``.
+
+    Backward: see the module docstring; ``backward`` fills ``weight.grad`` and ``bias.grad``
+    from the im2col columns cached by ``forward``.
+
+    Attributes:
+        weight: ``(C_out, C_in, k, k)`` (the book's is ``(C_in, C_out, k, k)``); bias: ``(C_out,)``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int | None = None,
+        bias: bool = True,
+        *,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        if min(in_channels, out_channels, kernel_size) < 1:
+            raise ValueError(f"Conv2d needs positive sizes, got ({in_channels}, {out_channels}, {kernel_size})")
+        rng = np.random.default_rng() if rng is None else rng
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel_size
+        self.stride, self.padding = stride, padding
+        shape = (out_channels, in_channels, kernel_size, kernel_size)
+        self.weight = self.register_parameter("weight", Parameter(rng.standard_normal(shape)))
+        self.bias = self.register_parameter("bias", Parameter(rng.standard_normal(out_channels))) if bias else None
+        _check_conv_args(np.zeros((1, in_channels, kernel_size, kernel_size)), self.weight.data, None, stride, padding)
+
+    def forward(self, input: Array) -> Array:
+        self.input = check_input(input, (None, self.in_channels, None, None), "Conv2d input")
+        bias = None if self.bias is None else self.bias.data
+        self.output, self._cache = conv2d_forward(self.input, self.weight.data, bias, self.stride, self.padding)
+        return self.output
+
+    __call__ = forward
+
+    def backward(self, grad_output: Array) -> Array:
+        g = check_same_shape(grad_output, self.output, "Conv2d grad_output")
+        grad_input, self.weight.grad, grad_bias = conv2d_backward(g, self._cache)
+        if self.bias is not None:
+            self.bias.grad = grad_bias
+        return grad_input

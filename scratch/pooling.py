@@ -1,0 +1,106 @@
+"""Chapter 5: max and average pooling (the book explains them without code).
+
+Twin: ``torch_ref/pooling.py`` (``nn.MaxPool2d``, ``nn.AvgPool2d``). Both pool each channel over
+``k x k`` windows taken every ``s`` pixels (``s = k`` by default) of the input padded by ``p``;
+``OH = (H + 2p - k) // s + 1`` (PyTorch's ``ceil_mode=False``).
+
+Max pooling pads with ``-inf`` and routes the gradient of each output to one element of its
+window: the first maximum in row-major scan order, exactly as PyTorch does at ties (the tie
+test in ``parity_tests/test_pooling.py`` pins this). Average pooling pads with zeros and divides
+by ``k*k`` whatever the padding (PyTorch's default ``count_include_pad=True``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from scratch._checks import Array, check_input
+from scratch.operations import Operation
+
+
+class _Pool2d(Operation):
+    """Shared arguments, checks and window view of the two pooling operations."""
+
+    pad_value = 0.0
+
+    def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0) -> None:
+        super().__init__()
+        stride = kernel_size if stride is None else stride
+        if min(kernel_size, stride) < 1:
+            raise ValueError(
+                f"{type(self).__name__} kernel_size and stride must be positive, got {kernel_size}, {stride}"
+            )
+        if not 0 <= padding <= kernel_size // 2:
+            raise ValueError(f"{type(self).__name__} padding must be in [0, kernel_size // 2], got {padding}")
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def _windows(self) -> Array:
+        """Padded input viewed as ``(N, C, OH, OW, k, k)`` windows (no copy)."""
+        x = check_input(self.input, (None, None, None, None), f"{type(self).__name__} input")
+        k, p = self.kernel_size, self.padding
+        if min(x.shape[2:]) + 2 * p < k:
+            raise ValueError(f"{type(self).__name__} input {x.shape[2:]} padded by {p} is smaller than the window {k}")
+        xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=self.pad_value)  # (N, C, Hp, Wp)
+        return sliding_window_view(xp, (k, k), axis=(2, 3))[:, :, :: self.stride, :: self.stride]
+
+    def _padded_shape(self) -> tuple[int, int, int, int]:
+        n, c, h, w = self.input.shape
+        return n, c, h + 2 * self.padding, w + 2 * self.padding
+
+    def _crop(self, grad_padded: Array) -> Array:
+        p = self.padding
+        h, w = self.input.shape[2:]
+        return grad_padded[:, :, p : p + h, p : p + w]
+
+
+class MaxPool2d(_Pool2d):
+    """``Y[n, c, y, x] = max_{i, j} Xp[n, c, s*y + i, s*x + j]``. Twin: ``nn.MaxPool2d``.
+
+    Backward: ``dX[argmax window] += G[n, c, y, x]``, the argmax being the first maximum of the
+    window in row-major order (PyTorch's tie rule); overlapping windows (``s < k``) accumulate.
+
+    Shape: ``(N, C, H, W)`` -> ``(N, C, OH, OW)``.
+    """
+
+    pad_value = -np.inf
+
+    def _output(self) -> Array:
+        windows = self._windows()
+        n, c, oh, ow, k, _ = windows.shape
+        flat = windows.reshape(n, c, oh, ow, k * k)  # (N, C, OH, OW, k*k), row-major inside the window
+        self._argmax = np.argmax(flat, axis=-1)  # numpy returns the first maximum: PyTorch's tie rule
+        return np.take_along_axis(flat, self._argmax[..., None], axis=-1)[..., 0]
+
+    def _input_grad(self, grad_output: Array) -> Array:
+        n, c, hp, wp = self._padded_shape()
+        oh, ow = grad_output.shape[2:]
+        k, s = self.kernel_size, self.stride
+        rows = np.arange(oh)[:, None] * s + self._argmax // k  # (N, C, OH, OW) row in the padded input
+        cols = np.arange(ow) * s + self._argmax % k  # (N, C, OH, OW) column in the padded input
+        planes = np.arange(n * c).reshape(n, c, 1, 1)  # (N, C, 1, 1) index of the (n, c) plane
+        flat_index = (planes * hp + rows) * wp + cols
+        # bincount sums the gradients of windows that picked the same element (s < k overlap)
+        dxp = np.bincount(flat_index.ravel(), weights=grad_output.ravel(), minlength=n * c * hp * wp)
+        return self._crop(dxp.reshape(n, c, hp, wp).astype(grad_output.dtype))
+
+
+class AvgPool2d(_Pool2d):
+    """``Y[n, c, y, x] = (1 / k^2) sum_{i, j} Xp[n, c, s*y + i, s*x + j]``. Twin: ``nn.AvgPool2d``.
+
+    Backward: every element of a window receives ``G[n, c, y, x] / k^2`` (summed over the windows
+    that cover it). Shape: ``(N, C, H, W)`` -> ``(N, C, OH, OW)``.
+    """
+
+    def _output(self) -> Array:
+        return self._windows().mean(axis=(-2, -1))
+
+    def _input_grad(self, grad_output: Array) -> Array:
+        k, s = self.kernel_size, self.stride
+        oh, ow = grad_output.shape[2:]
+        share = grad_output / (k * k)
+        dxp = np.zeros(self._padded_shape(), dtype=grad_output.dtype)
+        for i in range(k):  # one strided slice-add per window offset, not per pixel
+            for j in range(k):
+                dxp[:, :, i : i + s * (oh - 1) + 1 : s, j : j + s * (ow - 1) + 1 : s] += share
+        return self._crop(dxp)
