@@ -162,3 +162,105 @@ def clip_grad_norm_(parameters: Module | Iterable[Parameter], max_norm: float) -
     for p, grad in pairs:
         p.grad = grad * coef
     return total
+
+
+#: The two momentum forms: PyTorch's ``torch.optim.SGD(momentum=...)`` and the book's chapter 4 one.
+MOMENTUM_FORMS = ("torch", "book")
+
+
+class SGDMomentum(Optimizer):
+    """Chapter 4: SGD with momentum ``mu``.
+
+    Args:
+        params: parameters to update.
+        lr: learning rate (> 0).
+        momentum: ``mu`` in ``[0, 1)``; the book's default 0.9.
+        form: where the learning rate goes.
+
+            - ``"torch"`` (default, ``torch.optim.SGD``): ``b <- mu * b + g``; ``p <- p - lr * b``.
+            - ``"book"``: ``v <- mu * v + lr * g``; ``p <- p - v``.
+
+    With a constant learning rate ``v = lr * b`` at every step, so the two forms take the same
+    steps (up to rounding). Once ``lr`` changes (decay), the book's velocity keeps the old rates
+    inside it while PyTorch's buffer is rescaled by the new one: the forms diverge.
+
+    State:
+        ``state[p]["momentum_buffer"]``: ``b`` or ``v``, the parameter's shape, zero before the
+        first step (so the first step is ``b = g``, as in PyTorch).
+    """
+
+    def __init__(self, params: Iterable[Parameter], lr: float, momentum: float = 0.9, form: str = "torch") -> None:
+        if form not in MOMENTUM_FORMS:
+            raise ValueError(f"unknown SGDMomentum form {form!r}; choose from {MOMENTUM_FORMS}")
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        super().__init__(params, {"lr": lr, "momentum": momentum})
+        self.form = form
+
+    def _update(self, param: Parameter, grad: Array, group: dict[str, Any]) -> None:
+        state = self.state.setdefault(param, {"momentum_buffer": np.zeros_like(param.data)})
+        buf = state["momentum_buffer"]
+        buf *= group["momentum"]
+        if self.form == "torch":
+            buf += grad
+            param.data -= group["lr"] * buf
+        else:
+            buf += group["lr"] * grad
+            param.data -= buf
+
+
+class LRScheduler:
+    """Chapter 4: learning-rate decay, one ``step()`` at the end of each epoch (the book's
+    per-epoch semantics; ``torch.optim.lr_scheduler`` on the torch twin).
+
+    Args:
+        optimizer: its ``param_groups[i]["lr"]`` are the starting rates ``lr0`` and are rewritten.
+        final_lr: the rate of the last epoch, ``lrF`` (> 0).
+        epochs: the number of epochs ``E`` (>= 2); epoch ``e`` (0-based) trains with the rate
+            after ``e`` steps, so the last epoch ``E - 1`` trains with ``lrF``.
+
+    Attributes:
+        last_epoch: how many times ``step()`` ran.
+    """
+
+    def __init__(self, optimizer: Optimizer, final_lr: float, epochs: int) -> None:
+        if not isinstance(epochs, int) or epochs < 2:
+            raise ValueError(f"learning-rate decay needs epochs >= 2 (it divides by epochs - 1), got {epochs!r}")
+        if not final_lr > 0:
+            raise ValueError(f"final_lr must be positive, got {final_lr!r}")
+        self.optimizer = optimizer
+        self.final_lr = final_lr
+        self.epochs = epochs
+        self.base_lrs = [float(g["lr"]) for g in optimizer.param_groups]
+        self.last_epoch = 0
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        for group, lr0 in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
+            group["lr"] = self._decay(group["lr"], lr0)
+
+    def get_last_lr(self) -> list[float]:
+        return [float(g["lr"]) for g in self.optimizer.param_groups]
+
+    def _decay(self, lr: float, lr0: float) -> float:
+        raise NotImplementedError
+
+
+class LinearDecay(LRScheduler):
+    """``lr <- lr - (lr0 - lrF) / (E - 1)`` per epoch: epoch ``e`` uses ``lr0 - e (lr0 - lrF) / (E - 1)``.
+
+    Twin: ``torch.optim.lr_scheduler.LinearLR(start_factor=1, end_factor=lrF/lr0, total_iters=E-1)``.
+    """
+
+    def _decay(self, lr: float, lr0: float) -> float:
+        return lr - (lr0 - self.final_lr) / (self.epochs - 1)
+
+
+class ExponentialDecay(LRScheduler):
+    """``lr <- lr * r`` per epoch with ``r = (lrF / lr0)^(1 / (E - 1))``: epoch ``e`` uses ``lr0 r^e``.
+
+    Twin: ``torch.optim.lr_scheduler.ExponentialLR(gamma=r)``.
+    """
+
+    def _decay(self, lr: float, lr0: float) -> float:
+        return lr * (self.final_lr / lr0) ** (1.0 / (self.epochs - 1))

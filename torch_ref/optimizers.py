@@ -69,3 +69,71 @@ class AdaGrad(torch.optim.Adagrad):
 
 clip_grad_value_ = torch.nn.utils.clip_grad_value_
 clip_grad_norm_ = torch.nn.utils.clip_grad_norm_
+
+
+MOMENTUM_FORMS = ("torch", "book")
+
+
+class SGDMomentum(torch.optim.SGD):
+    """``torch.optim.SGD(momentum=mu)``, plus the book's form.
+
+    Args:
+        params: parameters to update.
+        lr: learning rate (> 0).
+        momentum: ``mu`` in ``[0, 1)``.
+        form: ``"torch"`` (default): ``b = mu b + g``; ``p -= lr b``, by ``torch.optim.SGD.step``.
+            ``"book"``: ``v = mu v + lr g``; ``p -= v``, written here because torch has no such
+            option (it reuses SGD's ``"momentum_buffer"`` state).
+    """
+
+    def __init__(
+        self, params: Iterable[torch.nn.Parameter], lr: float, momentum: float = 0.9, form: str = "torch"
+    ) -> None:
+        if form not in MOMENTUM_FORMS:
+            raise ValueError(f"unknown SGDMomentum form {form!r}; choose from {MOMENTUM_FORMS}")
+        if not isinstance(lr, (int, float)) or lr <= 0:
+            raise ValueError(f"learning rate must be a positive number, got {lr!r}")
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        super().__init__(params, lr=lr, momentum=momentum)
+        self.form = form
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:  # type: ignore[override]
+        if self.form == "torch":
+            return super().step(closure)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if "momentum_buffer" not in state:
+                    state["momentum_buffer"] = torch.zeros_like(p)
+                buf = state["momentum_buffer"]
+                buf.mul_(group["momentum"]).add_(p.grad, alpha=group["lr"])  # v = mu v + lr g
+                p.sub_(buf)
+        return None
+
+
+def _check_decay(optimizer: torch.optim.Optimizer, final_lr: float, epochs: int) -> float:
+    if not isinstance(epochs, int) or epochs < 2:
+        raise ValueError(f"learning-rate decay needs epochs >= 2 (it divides by epochs - 1), got {epochs!r}")
+    if not final_lr > 0:
+        raise ValueError(f"final_lr must be positive, got {final_lr!r}")
+    return float(optimizer.param_groups[0]["lr"])
+
+
+class LinearDecay(torch.optim.lr_scheduler.LinearLR):
+    """``LinearLR`` from ``lr0`` to ``final_lr`` over ``epochs - 1`` steps (one per epoch)."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, final_lr: float, epochs: int) -> None:
+        lr0 = _check_decay(optimizer, final_lr, epochs)
+        super().__init__(optimizer, start_factor=1.0, end_factor=final_lr / lr0, total_iters=epochs - 1)
+
+
+class ExponentialDecay(torch.optim.lr_scheduler.ExponentialLR):
+    """``ExponentialLR`` with ``gamma = (final_lr / lr0)^(1 / (epochs - 1))`` (one step per epoch)."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, final_lr: float, epochs: int) -> None:
+        lr0 = _check_decay(optimizer, final_lr, epochs)
+        super().__init__(optimizer, gamma=(final_lr / lr0) ** (1.0 / (epochs - 1)))
