@@ -11,6 +11,7 @@ import torch
 
 import scratch.regression as sr
 import torch_ref.regression as tr
+from parity_tests.data import boston
 from parity_tests.registry import Case, assert_case_passes, case_params
 
 pytestmark = pytest.mark.ch2
@@ -149,3 +150,19 @@ def test_torch_gradients_need_weights_that_require_grad() -> None:
     _, cache = tr.linear_regression_forward(torch.tensor(X_OK), torch.tensor(Y_OK), weights)
     with pytest.raises(ValueError, match="requires_grad=True"):
         tr.linear_regression_gradients(cache, weights)
+
+
+# --- the chapter 2 experiment ----------------------------------------------------------------
+
+
+def test_chapter2_experiment_trains_both_twins_to_the_same_weights() -> None:
+    from parity_tests.train import get_experiment, run_experiment
+
+    result = run_experiment(get_experiment("chapter2"), ["--quick"])
+    assert result.rows and all(r["passed"] for r in result.rows)
+    assert {r["target"] for r in result.rows} >= {"loss", "weight", "bias", "weight1", "bias1", "weight2", "bias2"}
+    assert list(result.table["twin"]) == ["scratch", "torch", "scratch", "torch"]
+    # a trained model beats predicting the training mean on the test set
+    split = boston()
+    baseline_mae = float(np.mean(np.abs(split.y_test - split.y_train.mean())))
+    assert (result.table["test MAE"] < baseline_mae).all()

@@ -5,7 +5,8 @@
   not differentiated. The two-layer net has ``hidden != in_features`` so a transpose cannot hide.
 - ``ValueCase``: ``*_gradients`` and ``predict`` of both twins, value for value.
 - ``TrainCase``: ``train`` on both twins from the same weights and batch order; the loss of every
-  step and the final weights must agree.
+  step and the final weights must agree (``compare_training``, also used by the chapter 2
+  experiment on Boston housing).
 """
 
 from __future__ import annotations
@@ -105,11 +106,51 @@ def _predict_case(model: str) -> ValueCase:
 
 
 @dataclass
-class TrainCase:
-    """``train`` of both twins on the same synthetic data, weights and batch order.
+class TrainingRun:
+    """Both twins' ``train`` results: the parity rows, trained weights (numpy) and step losses."""
 
-    Rows (``check="trajectory"``): ``loss`` (every step) and each final weight.
-    """
+    rows: list[dict[str, Any]]
+    scratch_weights: dict[str, Array]
+    torch_weights: dict[str, Array]
+    scratch_losses: list[float]
+    torch_losses: list[float]
+
+
+def compare_training(
+    case: Any, X: Array, y: Array, weights: dict[str, Array], options: dict[str, Any], device: str, seed: int
+) -> TrainingRun:
+    """Train both twins from ``weights`` on ``(X, y)`` with the same ``options`` (batch order
+    included) and compare: ``check="trajectory"`` rows for ``loss`` (every step) and each final
+    weight, under the ``trajectory`` tolerance of the arrays' dtype. ``case`` names the rows."""
+    dtype = str(X.dtype)
+    w_s, loss_s = sr.train(X, y, weights, **options)
+    t = {k: torch.tensor(v, device=device) for k, v in weights.items()}
+    w_t, loss_t = tr.train(torch.tensor(X, device=device), torch.tensor(y, device=device), t, **options)
+    w_t_np = {k: v.cpu().numpy() for k, v in w_t.items()}
+    tol = tolerance_for(dtype, "trajectory")
+    results = {"loss": compare(loss_s, loss_t, tol)}
+    results.update({k: compare(w_s[k], w_t_np[k], tol) for k in w_s})
+    shapes = f"X{X.shape} y{y.shape} batch {options['batch_size']} x {options['iterations']} steps"
+    rows = [
+        make_row(
+            case=case,
+            seed=seed,
+            dtype=dtype,
+            device=device,
+            check="trajectory",
+            target=target,
+            comparison=comp,
+            tol=tol,
+            shapes=shapes,
+        )
+        for target, comp in results.items()
+    ]
+    return TrainingRun(rows, w_s, w_t_np, loss_s, loss_t)
+
+
+@dataclass
+class TrainCase:
+    """``train`` of both twins on small synthetic data from the same weights and batch order."""
 
     name: str
     model: str
@@ -127,30 +168,8 @@ class TrainCase:
         X = rng.standard_normal((self.rows, IN)).astype(dt)
         y = (X @ rng.standard_normal((IN, 1)) + 0.1 * rng.standard_normal((self.rows, 1))).astype(dt)
         weights = {k: rng.standard_normal(s).astype(dt) for k, s in SHAPES[self.model].items()}
-        options: dict[str, Any] = dict(
-            learning_rate=self.learning_rate, batch_size=self.batch_size, iterations=self.iterations
-        )
-        w_s, loss_s = sr.train(X, y, weights, **options)
-        t = {k: torch.tensor(v, device=device) for k, v in weights.items()}
-        w_t, loss_t = tr.train(torch.tensor(X, device=device), torch.tensor(y, device=device), t, **options)
-        tol = tolerance_for(dtype, "trajectory")
-        results = {"loss": compare(loss_s, loss_t, tol)}
-        results.update({k: compare(w_s[k], w_t[k].cpu().numpy(), tol) for k in w_s})
-        shapes = f"X{X.shape} y{y.shape} batch {self.batch_size} x {self.iterations} steps"
-        return [
-            make_row(
-                case=self,
-                seed=seed,
-                dtype=dtype,
-                device=device,
-                check="trajectory",
-                target=target,
-                comparison=comp,
-                tol=tol,
-                shapes=shapes,
-            )
-            for target, comp in results.items()
-        ]
+        options = dict(learning_rate=self.learning_rate, batch_size=self.batch_size, iterations=self.iterations)
+        return compare_training(self, X, y, weights, options, device, seed).rows
 
 
 CASES = [
