@@ -17,7 +17,7 @@ import torch_ref.losses as tL
 import torch_ref.network as tn
 import torch_ref.optimizers as to
 import torch_ref.trainer as tt
-from parity_tests.data import Split
+from parity_tests.cases.trainer import overshoot_data, overshoot_pair
 from parity_tests.registry import Case, assert_case_passes, case_params, failure_table
 from parity_tests.trajectory import TrainingPair, TrajectoryCase, trainer_pair
 
@@ -34,23 +34,8 @@ def test_training_runs_match_torch_float32(case: Case) -> None:
     assert_case_passes(case, "float32")
 
 
-def _overshoot_data() -> Split:
-    """Training targets ``X w*``; test targets ``X w*/2``: starting from zero weights, SGD walks
-    towards ``w*`` and passes the test optimum halfway, so the test loss falls, then rises."""
-    rng = np.random.default_rng(7)
-    w = np.array([[2.0], [-1.0]])
-    X_train, X_test = rng.standard_normal((64, 2)), rng.standard_normal((32, 2))
-    return Split(X_train, X_test, X_train @ w, X_test @ (w / 2))
-
-
-def _linear_pair(early_stopping: bool = True, eval_every: int = 1) -> TrainingPair:
-    scratch = sn.NeuralNetwork([sl.Dense(2, 1, rng=np.random.default_rng(0))], sL.MeanSquaredError())
-    scratch.load_state_dict({"layers.0.weight": np.zeros((1, 2)), "layers.0.bias": np.zeros(1)})
-    torch_net = tn.NeuralNetwork([tl.Dense(2, 1)], tL.MeanSquaredError())
-    fit = {"epochs": 30, "eval_every": eval_every, "batch_size": 10, "early_stopping": early_stopping, "seed": 3}
-    return trainer_pair(
-        scratch, torch_net, _overshoot_data(), lambda p: so.SGD(p, lr=0.02), lambda p: to.SGD(p, lr=0.02), fit
-    )
+def _linear_pair(early_stopping: bool = True) -> TrainingPair:
+    return overshoot_pair(np.random.default_rng(0), early_stopping=early_stopping)
 
 
 def _state(net: Any) -> dict[str, np.ndarray]:
@@ -94,7 +79,7 @@ def _scratch_trainer(lr: float = 0.02) -> st.Trainer:
 
 
 def test_restart_trains_again_from_the_initial_weights() -> None:
-    d = _overshoot_data()
+    d = overshoot_data()
     trainer = _scratch_trainer()
     kwargs: dict[str, Any] = {"epochs": 3, "eval_every": 1, "early_stopping": False}
     first = trainer.fit(d.X_train, d.y_train, d.X_test, d.y_test, **kwargs)
@@ -115,7 +100,7 @@ class _Halve:
 def test_scheduler_steps_once_per_epoch_on_both_twins() -> None:
     pair = _linear_pair(False)
     fit: dict[str, Any] = {"epochs": 3, "eval_every": 3, "early_stopping": False}
-    d = _overshoot_data()
+    d = overshoot_data()
     hs = st.Trainer(pair.scratch_net, so.SGD(pair.scratch_net.parameters(), lr=0.1))
     h_s = hs.fit(d.X_train, d.y_train, d.X_test, d.y_test, **fit, scheduler=_Halve(hs.optimizer))
     opt = to.SGD(pair.torch_net.double().parameters(), lr=0.1)
@@ -140,7 +125,7 @@ def test_torch_sampler_cuts_the_given_order_into_sequential_batches() -> None:
 
 def test_before_step_sees_every_epoch_and_step_on_both_twins() -> None:
     calls: dict[str, list[tuple[int, int]]] = {"scratch": [], "torch": []}
-    d = _overshoot_data()
+    d = overshoot_data()
     scratch = sn.NeuralNetwork([sl.Dense(2, 1, rng=np.random.default_rng(0))], sL.MeanSquaredError())
     torch_net = tn.NeuralNetwork([tl.Dense(2, 1)], tL.MeanSquaredError())
     built = trainer_pair(

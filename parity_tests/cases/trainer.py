@@ -1,10 +1,13 @@
 """Registry cases for ``trainer``: chapter 3's Boston housing training runs, both twins.
 
-The three models of the book's chapter 3 (linear regression, 13 sigmoid + 1, 13-13 sigmoid + 1)
+``boston_*``: the three models of the book's chapter 3 (linear regression, 13 sigmoid + 1, 13-13 sigmoid + 1)
 train with SGD lr 0.01, batch 32, 50 epochs, evaluating every 10, from the same weights and on the
 same batches; the loss of every step and the parameters after every epoch are compared
 (``parity_tests.trajectory``). Early stopping is off here so every run has all 50 epochs; the
 experiment (``dlfs-parity train boston``) runs the book's protocol with it on.
+
+``early_stopping_overshoot``: a linear model whose test loss falls, then rises, so early stopping
+must stop both twins at the same epoch and restore the same model.
 
 Initial weights: standard normal (the book's chapter 3 init), drawn layer after layer from the
 case's generator. The book instead reseeds NumPy with the same seed before every layer; only the
@@ -88,4 +91,27 @@ def _case(name: str, hidden: tuple[int, ...]) -> TrajectoryCase:
     )
 
 
-CASES = [_case(name, hidden) for name, hidden in BOSTON_MODELS.items()]
+def overshoot_data() -> Split:
+    """Training targets ``X w*``; test targets ``X w*/2``: from zero weights SGD walks towards
+    ``w*`` and passes the test optimum halfway, so the test loss falls, then rises."""
+    rng = np.random.default_rng(7)
+    w = np.array([[2.0], [-1.0]])
+    X_train, X_test = rng.standard_normal((64, 2)), rng.standard_normal((32, 2))
+    return Split(X_train, X_test, X_train @ w, X_test @ (w / 2))
+
+
+def overshoot_pair(rng: np.random.Generator, *, early_stopping: bool = True, epochs: int = 30) -> TrainingPair:
+    """Linear ``Dense(2, 1)`` from zero weights on ``overshoot_data``: lr 0.02, batch 10, eval every epoch."""
+    scratch = sn.NeuralNetwork([sl.Dense(2, 1, rng=rng)], sL.MeanSquaredError())
+    scratch.load_state_dict({"layers.0.weight": np.zeros((1, 2)), "layers.0.bias": np.zeros(1)})
+    torch_net = tn.NeuralNetwork([tl.Dense(2, 1)], tL.MeanSquaredError())
+    fit = {"epochs": epochs, "eval_every": 1, "batch_size": 10, "early_stopping": early_stopping, "seed": 3}
+    return trainer_pair(
+        scratch, torch_net, overshoot_data(), lambda p: so.SGD(p, lr=0.02), lambda p: to.SGD(p, lr=0.02), fit
+    )
+
+
+CASES = [
+    *(_case(name, hidden) for name, hidden in BOSTON_MODELS.items()),
+    TrajectoryCase("early_stopping_overshoot", "Trainer", "trainer", 3, overshoot_pair),
+]
