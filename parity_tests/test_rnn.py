@@ -8,6 +8,7 @@ input is refused with a clear error.
 
 from __future__ import annotations
 
+import doctest
 from typing import Any
 
 import numpy as np
@@ -122,6 +123,11 @@ def test_final_state_before_forward_is_an_error() -> None:
 def test_backward_before_forward_is_an_error(module: Any) -> None:
     with pytest.raises(RuntimeError, match="backward called before forward"):
         module.backward(np.zeros((2, 3, H)))
+
+
+def test_docstring_examples_run() -> None:
+    result = doctest.testmod(sr)
+    assert result.attempted > 0 and result.failed == 0
 
 
 # -- bad input: every entry point names the problem ----------------------------------------------

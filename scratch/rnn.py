@@ -160,6 +160,14 @@ class LSTM(_RecurrentLayer):
 
     ``hx = (h_0, c_0)``, each (1, N, H); after forward ``h_n``, ``c_n`` hold the final state;
     after backward ``grad_hx = (grad_h_0, grad_c_0)``.
+
+    Example:
+        >>> lstm = LSTM(4, 5, rng=np.random.default_rng(0))
+        >>> out = lstm.forward(np.ones((3, 7, 4)))  # N=3 sequences of L=7 steps
+        >>> out.shape, lstm.h_n.shape, sorted(lstm.state_dict())[:2]
+        ((3, 7, 5), (1, 3, 5), ['bias_hh_l0', 'bias_ih_l0'])
+        >>> lstm.backward(np.ones_like(out)).shape, lstm.grad_hx[1].shape
+        ((3, 7, 4), (1, 3, 5))
     """
 
     def __init__(self, input_size: int, hidden_size: int, *, rng: np.random.Generator | None = None) -> None:

@@ -13,7 +13,6 @@ import torch
 from torch import nn
 
 RNNCell = nn.RNNCell
-LSTMCell = nn.LSTMCell
 
 
 def book_gru_cell(
@@ -67,3 +66,6 @@ class GRUCell(nn.GRUCell):
         if tuple(hx.shape) != shape:
             raise ValueError(f"GRUCell h has shape {tuple(hx.shape)}, expected {shape}")
         return book_gru_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+
+
+LSTMCell = nn.LSTMCell

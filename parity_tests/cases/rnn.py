@@ -4,6 +4,12 @@ Each case checks the forward output, the gradients of the input, of the initial 
 ``h0`` and, for LSTM, ``c0``) and of every parameter against autograd, plus the finite-difference
 oracle. Sizes stay small (N=3, I=4, H=5) so 50-step sequences run in well under a second.
 The LSTM cell's output is ``[h', c']`` concatenated on the last axis so both paths are checked.
+
+On CUDA the torch twin runs cuDNN, whose float32 RNN kernels evaluate tanh approximately: on an
+H100 (torch 2.11, TF32 off) one tanh step of ``nn.RNN`` was 5.7e-6 off float64 where the same
+step with ReLU, or on the CPU, was ~1e-7. So CUDA float32 rows use far more of the float32 budget
+than CPU rows (worst seen: 0.97 on ``rnn_n3_l50`` seed 0; 0.18-0.44 on seeds 1-5). No tolerance
+was widened for it; if a CUDA float32 row fails here, look there first.
 """
 
 from __future__ import annotations
