@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from scratch._checks import Array, as_float_array, check_input, check_same_shape
+from scratch._checks import Array, as_float_array, check_input, check_same_shape, check_shape
 from scratch.activations import stable_sigmoid
 
 ArrayFunction = Callable[[Array], Array]
@@ -160,7 +160,8 @@ def matmul_backward(X: Array, W: Array, grad_output: Array) -> tuple[Array, Arra
     ``grad_X = G W^T`` (N, in); ``grad_W = X^T G`` (in, out).
     """
     X, W = _check_matmul(X, W)
-    G = check_same_shape(grad_output, np.empty((X.shape[0], W.shape[1])), "grad_output")
+    G = as_float_array(grad_output, "grad_output")
+    check_shape(G, (X.shape[0], W.shape[1]), "grad_output")  # the output's shape (N, out)
     grad_X = G @ W.T  # (N, out) @ (out, in) -> (N, in)
     grad_W = X.T @ G  # (in, N) @ (N, out) -> (in, out)
     return grad_X, grad_W

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scratch._checks import Array, as_float_array, check_input
+from scratch._checks import Array, as_float_array, check_input, check_shape
 from scratch.activations import stable_sigmoid
 from scratch.trainer import Permutation, seeded_permutation
 
@@ -61,7 +61,8 @@ def _check_weights(weights: Weights, in_features: int) -> Weights:
     if model_of(w) == "linear":
         expected = {"weight": (1, in_features), "bias": (1,)}
     else:
-        hidden = w["bias1"].shape[0] if w["bias1"].ndim == 1 else -1
+        check_shape(w["bias1"], (None,), "bias1")  # (hidden,): the hidden size every other shape follows
+        hidden = w["bias1"].shape[0]
         expected = {"weight1": (hidden, in_features), "bias1": (hidden,), "weight2": (1, hidden), "bias2": (1,)}
     for k, shape in expected.items():
         if w[k].shape != shape:
@@ -79,11 +80,14 @@ def _mse(P: Array, y: Array) -> Array:
     return np.asarray(np.mean((P - y) ** 2))
 
 
+def _linear(X: Array, w: Weights) -> Array:
+    return X @ w["weight"].T + w["bias"]  # (N, in) @ (in, 1) + (1,) -> (N, 1)
+
+
 def linear_regression_forward(X: Array, y: Array, weights: Weights) -> tuple[Array, Cache]:
     """``P = X weight^T + bias`` (N, 1); ``L = mean (P - y)^2``. Returns ``(L, cache)``."""
     X, y = _check_data(X, y)
-    w = _check_weights(weights, X.shape[1])
-    P = X @ w["weight"].T + w["bias"]  # (N, in) @ (in, 1) + (1,) -> (N, 1)
+    P = _linear(X, _check_weights(weights, X.shape[1]))
     return _mse(P, y), {"X": X, "y": y, "P": P}
 
 
@@ -97,13 +101,17 @@ def linear_regression_gradients(cache: Cache, weights: Weights) -> Weights:
     return {"weight": dP.T @ X, "bias": dP.sum(axis=0)}
 
 
+def _two_layer(X: Array, w: Weights) -> tuple[Array, Array]:
+    O1 = stable_sigmoid(X @ w["weight1"].T + w["bias1"])  # (N, in) @ (in, hidden) -> (N, hidden)
+    P = O1 @ w["weight2"].T + w["bias2"]  # (N, hidden) @ (hidden, 1) -> (N, 1)
+    return O1, P
+
+
 def two_layer_forward(X: Array, y: Array, weights: Weights) -> tuple[Array, Cache]:
     """``O1 = sigmoid(X weight1^T + bias1)`` (N, hidden); ``P = O1 weight2^T + bias2`` (N, 1);
     ``L = mean (P - y)^2``. Returns ``(L, cache)``."""
     X, y = _check_data(X, y)
-    w = _check_weights(weights, X.shape[1])
-    O1 = stable_sigmoid(X @ w["weight1"].T + w["bias1"])  # (N, in) @ (in, hidden) -> (N, hidden)
-    P = O1 @ w["weight2"].T + w["bias2"]  # (N, hidden) @ (hidden, 1) -> (N, 1)
+    O1, P = _two_layer(X, _check_weights(weights, X.shape[1]))
     return _mse(P, y), {"X": X, "y": y, "O1": O1, "P": P}
 
 
@@ -143,8 +151,8 @@ def gradients(cache: Cache, weights: Weights) -> Weights:
 def predict(X: Array, weights: Weights) -> Array:
     """Predictions ``P`` (N, 1) of the model ``weights`` describe."""
     X = check_input(X, (None, None), "X")
-    _, cache = forward(X, np.zeros((X.shape[0], 1), dtype=X.dtype), weights)
-    return cache["P"]
+    w = _check_weights(weights, X.shape[1])
+    return _linear(X, w) if model_of(w) == "linear" else _two_layer(X, w)[1]
 
 
 def train(

@@ -43,9 +43,13 @@ def model_of(weights: Weights) -> str:
     raise ValueError(f"weights have keys {list(weights)}; expected {list(LINEAR_KEYS)} or {list(TWO_LAYER_KEYS)}")
 
 
+def _linear(X: torch.Tensor, w: Weights) -> torch.Tensor:
+    return F.linear(X, w["weight"], w["bias"])
+
+
 def linear_regression_forward(X: torch.Tensor, y: torch.Tensor, weights: Weights) -> tuple[torch.Tensor, Cache]:
     """``P = F.linear(X, weight, bias)``; ``L = F.mse_loss(P, y)``. The cache holds ``L`` and ``P``."""
-    P = F.linear(X, weights["weight"], weights["bias"])
+    P = _linear(X, weights)
     loss = F.mse_loss(P, y)
     return loss, {"loss": loss, "P": P}
 
@@ -63,10 +67,15 @@ def linear_regression_gradients(cache: Cache, weights: Weights) -> Weights:
     return _autograd(cache, weights)
 
 
+def _two_layer(X: torch.Tensor, w: Weights) -> tuple[torch.Tensor, torch.Tensor]:
+    O1 = torch.sigmoid(F.linear(X, w["weight1"], w["bias1"]))
+    P = F.linear(O1, w["weight2"], w["bias2"])
+    return O1, P
+
+
 def two_layer_forward(X: torch.Tensor, y: torch.Tensor, weights: Weights) -> tuple[torch.Tensor, Cache]:
     """``O1 = sigmoid(F.linear(X, weight1, bias1))``; ``P = F.linear(O1, weight2, bias2)``; MSE."""
-    O1 = torch.sigmoid(F.linear(X, weights["weight1"], weights["bias1"]))
-    P = F.linear(O1, weights["weight2"], weights["bias2"])
+    O1, P = _two_layer(X, weights)
     loss = F.mse_loss(P, y)
     return loss, {"loss": loss, "O1": O1, "P": P}
 
@@ -91,8 +100,7 @@ def gradients(cache: Cache, weights: Weights) -> Weights:
 def predict(X: torch.Tensor, weights: Weights) -> torch.Tensor:
     """Predictions ``P`` (N, 1), without building a graph."""
     with torch.no_grad():
-        _, cache = forward(X, torch.zeros(X.shape[0], 1, dtype=X.dtype, device=X.device), weights)
-    return cache["P"]
+        return _linear(X, weights) if model_of(weights) == "linear" else _two_layer(X, weights)[1]
 
 
 def train(
