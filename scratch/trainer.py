@@ -9,8 +9,9 @@ protocol and return the same ``History`` record, so a harness can compare two ru
   the same per-step state, e.g. dropout masks); then ``zero_grad``, ``train_batch``, ``step``;
 - every ``eval_every`` epochs the test loss is computed in eval mode; with ``early_stopping``,
   a test loss that does not improve on the best so far stops training and restores the best
-  model (the last one that improved). The book instead keeps a copy taken at the start of the
-  evaluation epoch, one epoch after the model it last judged good; we restore the judged model.
+  model (the last one that improved). The book instead restores a copy taken at the start of
+  the failing evaluation's epoch (after epoch ``e - 1`` when epoch ``e`` fails), a model that was
+  never evaluated; we restore the model that was evaluated and found better.
 - ``scheduler.step()`` (if given) runs at the end of each epoch, as with ``torch.optim.lr_scheduler``.
 """
 
