@@ -209,6 +209,15 @@ class OpCase:
         return compare(grads[name], ref, tol)
 
     @staticmethod
+    def _fd_comparison(grads: Mapping[str, Array], name: str, u: Array, numeric: float, tol: Tolerance) -> Comparison:
+        """``<u, grad>`` against the numeric directional derivative; a missing or misshapen grad fails."""
+        if name not in grads:
+            return Comparison.failure(f"scratch wrote no gradient for {name!r}")
+        if np.shape(grads[name]) != u.shape:
+            return Comparison.failure(f"gradient of {name!r} has shape {np.shape(grads[name])}, expected {u.shape}")
+        return compare(float(np.sum(u * grads[name])), numeric, tol)
+
+    @staticmethod
     def _copy_state(pair: TwinPair) -> Comparison:
         """Copy scratch -> torch and check the mapping is a bijection that moves exact bits."""
         assert pair.torch_module is not None
@@ -248,8 +257,7 @@ class OpCase:
             u = rng.standard_normal(inputs[n].shape)
             plus = objective({**inputs, n: inputs[n] + FD_EPS * u})
             minus = objective({**inputs, n: inputs[n] - FD_EPS * u})
-            analytic = float(np.sum(u * grads[n])) if n in grads else float("nan")
-            out.append((n, compare(analytic, (plus - minus) / (2 * FD_EPS), tol)))
+            out.append((n, self._fd_comparison(grads, n, u, (plus - minus) / (2 * FD_EPS), tol)))
         if pair.scratch_module is not None:
             for n, p in pair.scratch_module.named_parameters():
                 u = rng.standard_normal(p.data.shape)
@@ -259,6 +267,5 @@ class OpCase:
                 p.data = original - FD_EPS * u
                 minus = objective(inputs)
                 p.data = original
-                analytic = float(np.sum(u * grads[n])) if n in grads else float("nan")
-                out.append((n, compare(analytic, (plus - minus) / (2 * FD_EPS), tol)))
+                out.append((n, self._fd_comparison(grads, n, u, (plus - minus) / (2 * FD_EPS), tol)))
         return out
