@@ -78,6 +78,14 @@ def select_bench(names: Sequence[str] | None, include_bench: bool = True) -> lis
     return [c for c in select(names, cases=pool) if isinstance(c, OpCase)]
 
 
+def one_per_component(cases: Sequence[OpCase]) -> list[OpCase]:
+    """The first case of each ``stem.Component`` (the quick benchmark of the quick report)."""
+    first: dict[tuple[str, str], OpCase] = {}
+    for case in cases:
+        first.setdefault((case.stem, case.component), case)
+    return list(first.values())
+
+
 def _callables(case: OpCase, dtype: str, seed: int = 0) -> tuple[dict[str, Callable[[], object]], str]:
     """The six timed closures (``scratch_forward`` ... ``torch_forward_backward``) and the shapes."""
     dt = np_dtype(dtype)

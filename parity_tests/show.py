@@ -19,7 +19,14 @@ from parity_tests.registry import Case, run_cases, select
 from parity_tests.summary import case_table, totals_line
 
 #: Where torch built-ins are usually reached from, most idiomatic first.
-_TORCH_NAMESPACES = ("torch.nn", "torch.nn.functional", "torch.optim", "torch.optim.lr_scheduler", "torch")
+_TORCH_NAMESPACES = (
+    "torch.nn",
+    "torch.nn.functional",
+    "torch.nn.utils",
+    "torch.optim",
+    "torch.optim.lr_scheduler",
+    "torch",
+)
 _MIN_COLUMN = 36
 
 
@@ -74,18 +81,20 @@ def find_twin(package: str, stem: str, component: str) -> Source:
 
 def _render(src: Source, width: int) -> list[str]:
     """Header (path:lines, note) and numbered source, each line cut into chunks of ``width``."""
+
+    def chunks(text: str, size: int) -> list[str]:
+        return [text[j : j + size] for j in range(0, max(len(text), 1), size)]
+
     end = src.start + len(src.lines) - 1
-    out = [f"{src.path}:{src.start}-{end}" if src.lines else src.path]
+    out = chunks(f"{src.path}:{src.start}-{end}" if src.lines else src.path, width)
     if src.note:
-        out.append(f"({src.note})")
+        out += chunks(f"({src.note})", width)
     out.append("─" * width)
     for i, line in enumerate(src.lines):
-        text = line.rstrip("\n").expandtabs(4)
-        body = width - 5
-        chunks = [text[j : j + body] for j in range(0, max(len(text), 1), body)]
-        out.append(f"{src.start + i:4d} {chunks[0]}")
-        out.extend(f"   + {c}" for c in chunks[1:])
-    return [line[:width] for line in out]
+        first, *rest = chunks(line.rstrip("\n").expandtabs(4), width - 5)
+        out.append(f"{src.start + i:4d} {first}")
+        out.extend(f"   + {c}" for c in rest)
+    return out
 
 
 def side_by_side(left: Source, right: Source, width: int) -> str:

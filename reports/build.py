@@ -9,7 +9,7 @@ to ``out_dir``:
 - ``mutants.csv``, ``bench.csv``;
 - ``budget_heatmap.png``, ``speed.png``, ``curves_<experiment>.png``.
 
-Progress goes to stderr. ``quick`` runs each experiment with ``--quick`` and a short benchmark.
+Progress goes to stderr. ``quick`` runs each experiment with ``--quick`` and a short benchmark (one case per component).
 """
 
 from __future__ import annotations
@@ -167,10 +167,11 @@ def build_report(
     if experiments:
         _run_experiments(data, quick, stream)
     if bench:
-        from parity_tests.bench import run_bench, select_bench
+        from parity_tests.bench import one_per_component, run_bench, select_bench
 
         bench_cases = select_bench(only, include_bench=not quick)
-        data.bench = run_bench(bench_cases, min_time=0.01 if quick else 0.1, progress=Progress("bench", stream))
+        bench_cases = one_per_component(bench_cases) if quick else bench_cases
+        data.bench = run_bench(bench_cases, min_time=0.005 if quick else 0.1, progress=Progress("bench", stream))
     data.seconds = time.monotonic() - t0
     try:
         _write_plots(data, out)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from parity_tests.harness import TOLERANCES, versions
+from parity_tests.harness import DTYPES, TOLERANCES, versions
 from parity_tests.summary import summarize
 from parity_tests.textui import fmt_budget, fmt_ratio, fmt_seconds, markdown_table, verdict
 
@@ -62,10 +62,17 @@ def _environment(data: ReportData) -> list[str]:
     ]
 
 
+def _panel_key(panel: tuple[Any, ...]) -> tuple[int, str]:
+    """float64 (the gate) first, then float32; cpu before cuda."""
+    dtype, device = panel
+    return (DTYPES.index(dtype) if dtype in DTYPES else len(DTYPES), str(device))
+
+
 def _chapter_table(rows: pd.DataFrame) -> str:
     s = summarize(rows, ["chapter", "dtype", "device", "case"])
     body = []
-    for (ch, dt, dev), g in s.groupby(["chapter", "dtype", "device"]):
+    groups = sorted(s.groupby(["chapter", "dtype", "device"]), key=lambda kg: (kg[0][0], *_panel_key(kg[0][1:])))
+    for (ch, dt, dev), g in groups:
         body.append(
             [
                 f"ch{ch}",
@@ -80,7 +87,7 @@ def _chapter_table(rows: pd.DataFrame) -> str:
 
 def _component_table(rows: pd.DataFrame) -> str:
     """Per component: passing cases and the worst budget (with its check) per dtype/device."""
-    panels = sorted(set(zip(rows["dtype"], rows["device"], strict=True)))
+    panels = sorted(set(zip(rows["dtype"], rows["device"], strict=True)), key=_panel_key)
     per_case = summarize(rows, ["chapter", "stem", "component", "dtype", "device", "case"])
     body = []
     for (ch, stem, comp), g in per_case.groupby(["chapter", "stem", "component"], sort=True):

@@ -118,12 +118,14 @@ def curves(name: str, runs: dict[str, dict[str, list[float]]], path: Path) -> Pa
         top.plot(t, label="torch", linewidth=1.0, linestyle="--")
         top.set_title(label, fontsize=9)
         top.set_ylabel("loss")
+        if s.size and t.size and min(s.min(), t.min()) > 0:
+            top.set_yscale("log")
         top.legend(fontsize=7)
         m = min(len(s), len(t))
         if m:
             diff = np.abs(s[:m] - t[:m])
-            bottom.semilogy(np.where(diff > 0, diff, np.nan), linewidth=0.8, color="tab:red")
-        bottom.set_ylabel("|Δ|", fontsize=8)
+            bottom.semilogy(np.where(diff > 0, diff, np.nan), ".", markersize=2, color="tab:red")
+        bottom.set_ylabel("|Δ| (0: not drawn)", fontsize=7)
         bottom.set_xlabel("step")
     for j in range(n, nrows * cols):
         axes[2 * (j // cols)][j % cols].set_visible(False)
