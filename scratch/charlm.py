@@ -1,0 +1,221 @@
+"""Chapter 6: the book's recurrent model shape and the character-level language model.
+
+Twin: ``torch_ref/charlm.py``. The book's ``RNNLayer`` / ``GRULayer`` / ``LSTMLayer`` is a
+recurrent layer followed by its own output projection; a model stacks such layers; the hidden
+state left by one batch (its batch mean, detached) starts the next. Here the recurrent part is the
+sequence layer of ``scratch/rnn.py`` (PyTorch's names and gate orders) and the projection is a
+``Dense``, so ``state_dict`` keys are those of ``nn.LSTM`` + ``nn.Linear`` in an ``nn.ModuleList``:
+``layers.0.rnn.weight_ih_l0``, ..., ``layers.0.proj.weight``, ``layers.0.proj.bias``.
+
+One training step (``train_step``) is the book's: forward, loss, backward through time, clip every
+gradient element to ``[-2, 2]``, then the optimizer's step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scratch import optimizers as so
+from scratch._checks import Array, check_input, check_same_shape
+from scratch.layers import Dense
+from scratch.losses import Loss
+from scratch.module import Module
+from scratch.rnn import GRU, LSTM, RNN
+from scratch.rnn_cells import State
+
+#: Recurrent cells a ``RecurrentLayer`` can hold.
+CELLS = {"rnn": RNN, "gru": GRU, "lstm": LSTM}
+
+
+def _check_size(name: str, value: int) -> int:
+    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+class RecurrentLayer(Module):
+    """A recurrent layer and its output projection, with the hidden state carried between batches.
+
+    Args:
+        cell: ``"rnn"``, ``"gru"`` or ``"lstm"``.
+        input_size: I; hidden_size: H; output_size: O.
+        rng: generator for the initial weights (PyTorch's ``U(-1/sqrt(fan), 1/sqrt(fan))``).
+
+    Forward (input X (N, L, I)):
+        ``Hs = rnn(X, h_0)`` (N, L, H), with ``h_0`` the carried state broadcast over the N rows
+        (zeros before the first batch); ``Y = Hs W^T + b`` (N, L, O). Afterwards the carried state
+        becomes the batch mean of the last step's state, ``mean_n h_L[n]`` (1, 1, H) (and
+        ``mean_n c_L[n]`` for an LSTM): the book's ``start_H``.
+    Backward (G (N, L, O)):
+        ``dHs = G W`` (N, L, H); ``dW = sum_{n,t} G^T Hs``; ``db = sum_{n,t} G``; then backward
+        through time gives ``dX`` (N, L, I). The carried state is detached: its gradient is dropped.
+    """
+
+    def __init__(
+        self, cell: str, input_size: int, hidden_size: int, output_size: int, *, rng: np.random.Generator | None = None
+    ) -> None:
+        if cell not in CELLS:
+            raise ValueError(f"unknown cell {cell!r}; choose from {sorted(CELLS)}")
+        super().__init__()
+        rng = np.random.default_rng() if rng is None else rng
+        self.cell = cell
+        self.input_size = _check_size("input_size", input_size)
+        self.hidden_size = _check_size("hidden_size", hidden_size)
+        self.output_size = _check_size("output_size", output_size)
+        self.rnn = CELLS[cell](input_size, hidden_size, rng=rng)
+        self.proj = Dense(hidden_size, output_size, rng=rng)
+        bound = 1.0 / np.sqrt(hidden_size)  # nn.Linear's init: U(-1/sqrt(in), 1/sqrt(in))
+        self.proj.load_state_dict(
+            {
+                "weight": rng.uniform(-bound, bound, (output_size, hidden_size)),
+                "bias": rng.uniform(-bound, bound, output_size),
+            }
+        )
+        self.register_module("rnn", self.rnn)
+        self.register_module("proj", self.proj)
+        self.state: tuple[Array, ...] | None = None  # carried (1, 1, H) arrays: (h,) or (h, c)
+
+    def reset_state(self) -> None:
+        """Forget the carried state: the next batch starts from zeros."""
+        self.state = None
+
+    def _initial_state(self, n: int) -> Array | State | None:
+        if self.state is None:
+            return None
+        full = tuple(np.broadcast_to(s, (1, n, self.hidden_size)).copy() for s in self.state)  # (1, N, H)
+        return full if self.cell == "lstm" else full[0]
+
+    def _carry(self, final: Array | State) -> None:
+        """Keep the batch mean of the final state, ``(1, N, H) -> (1, 1, H)``, for the next batch."""
+        states = final if isinstance(final, tuple) else (final,)
+        self.state = tuple(s.mean(axis=1, keepdims=True) for s in states)
+
+    def forward(self, input: Array) -> Array:
+        x = check_input(input, (None, None, self.input_size), "RecurrentLayer input")
+        n, length, _ = x.shape
+        hidden = self.rnn.forward(x, self._initial_state(n))  # (N, L, H)
+        self._carry(self.rnn.final_state())
+        flat = self.proj.forward(hidden.reshape(n * length, self.hidden_size))  # (N*L, O)
+        self.output = flat.reshape(n, length, self.output_size)  # (N, L, O)
+        return self.output
+
+    __call__ = forward
+
+    def backward(self, grad_output: Array) -> Array:
+        g = check_same_shape(grad_output, self.output, "RecurrentLayer grad_output")
+        n, length, _ = g.shape
+        grad_hidden = self.proj.backward(g.reshape(n * length, self.output_size))  # (N*L, H)
+        return self.rnn.backward(grad_hidden.reshape(n, length, self.hidden_size))  # (N, L, I)
+
+
+class _Stack(Module):
+    """A list of child modules named ``0``, ``1``, ... (the scratch ``nn.ModuleList``)."""
+
+    def __init__(self, modules: list[RecurrentLayer]) -> None:
+        super().__init__()
+        self.items = modules
+        for i, module in enumerate(modules):
+            self.register_module(str(i), module)
+
+
+class CharLM(Module):
+    """The book's ``RNNModel``: stacked ``RecurrentLayer``s from one-hot characters to logits.
+
+    Args:
+        vocab_size: V (one-hot input width and logit width).
+        hidden_size: H of every recurrent layer (the book's chapter 6 model: 256).
+        num_layers: layers in the stack; every layer but the last projects to H, the last to V.
+        cell: ``"lstm"`` (the book's char model), ``"gru"`` or ``"rnn"``.
+        rng: generator for the initial weights, layer by layer.
+
+    Forward: ``X`` (N, L, V) -> logits (N, L, V) through the layers in order.
+    Backward: logits gradient (N, L, V) -> input gradient (N, L, V), layers in reverse.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        cell: str = "lstm",
+        *,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        rng = np.random.default_rng() if rng is None else rng
+        self.vocab_size = _check_size("vocab_size", vocab_size)
+        _check_size("num_layers", num_layers)
+        sizes = [vocab_size] + [hidden_size] * (num_layers - 1) + [vocab_size]
+        stack = [RecurrentLayer(cell, sizes[i], hidden_size, sizes[i + 1], rng=rng) for i in range(num_layers)]
+        self.layers = _Stack(stack)
+        self.register_module("layers", self.layers)
+
+    def reset_state(self) -> None:
+        for layer in self.layers.items:
+            layer.reset_state()
+
+    def forward(self, input: Array) -> Array:
+        x = check_input(input, (None, None, self.vocab_size), "CharLM input")
+        for layer in self.layers.items:
+            x = layer.forward(x)
+        return x
+
+    __call__ = forward
+
+    def backward(self, grad_output: Array) -> Array:
+        g = grad_output
+        for layer in reversed(self.layers.items):
+            g = layer.backward(g)
+        return g
+
+    def sample(self, start: int, length: int, rng: np.random.Generator) -> list[int]:
+        """Generate ``length`` character indices after ``start``, one step at a time.
+
+        Each step feeds the last character as a (1, 1, V) one-hot batch, turns the logits into
+        ``p = softmax(z)`` and draws the next index by inverting the cumulative sum of ``p`` at
+        ``u ~ U[0, 1)`` from ``rng``. Starts from the carried state and restores it afterwards
+        (the book sampled from a deep copy of the model).
+        """
+        if not 0 <= start < self.vocab_size:
+            raise ValueError(f"start index {start} out of range [0, {self.vocab_size})")
+        _check_size("length", length)
+        saved = [layer.state for layer in self.layers.items]
+        dtype = self.layers.items[0].rnn.cell.weight_ih.data.dtype
+        out, current = [], start
+        for _ in range(length):
+            x = np.zeros((1, 1, self.vocab_size), dtype=dtype)
+            x[0, 0, current] = 1.0
+            logits = self.forward(x)[0, 0]  # (V,)
+            p = np.exp(logits - logits.max())  # shift by the max: exp never overflows
+            cdf = np.cumsum(p / p.sum())
+            current = min(int(np.searchsorted(cdf, rng.random(), side="right")), self.vocab_size - 1)
+            out.append(current)
+        for layer, state in zip(self.layers.items, saved, strict=True):
+            layer.state = state
+        return out
+
+
+def train_step(
+    model: CharLM,
+    loss: Loss,
+    optimizer: so.Optimizer,
+    inputs: Array,
+    targets: Array,
+    clip_value: float | None = 2.0,
+    max_norm: float | None = None,
+) -> float:
+    """One step of the book's chapter 6 trainer; returns the loss before the update.
+
+    ``logits = model(inputs)``; ``L = loss(logits, targets)``; ``model.backward(dL/dlogits)``;
+    clip every gradient element to ``[-clip_value, clip_value]`` (the book's 2; ``None`` skips),
+    optionally rescale to joint norm ``max_norm``; then ``optimizer.step()``.
+    """
+    optimizer.zero_grad()
+    value = loss.forward(model.forward(inputs), targets)
+    model.backward(loss.backward())
+    if clip_value is not None:
+        so.clip_grad_value_(model, clip_value)
+    if max_norm is not None:
+        so.clip_grad_norm_(model, max_norm)
+    optimizer.step()
+    return value
