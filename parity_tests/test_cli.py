@@ -165,10 +165,12 @@ def test_report_quick_writes_markdown_rows_and_plots(tmp_path: Path, monkeypatch
     argv = ["report", "--out", str(out), "--quick", "--only", "Dense", "Sigmoid", "--no-mutants"]
     assert main(argv) == 0
     names = {p.name for p in out.iterdir()}
-    assert {"REPORT.md", "rows.csv", "rows.json", "bench.csv", "budget_heatmap.png", "speed.png"} <= names
+    assert {"REPORT.md", "index.html", "rows.csv", "rows.json", "bench.csv", "budget_heatmap.png", "speed.png"} <= names
     assert "curves_fake.png" in names
     text = (out / "REPORT.md").read_text()
     assert "layers.Dense" in text and "activations.Sigmoid" in text and "### fake" in text
+    page = (out / "index.html").read_text()
+    assert "<table>" in page and "scratch/layers.py" in page and "torch_ref/layers.py" in page
     rows = pd.read_csv(out / "rows.csv")
     assert {"case", "experiment:fake"} == set(rows["source"])
     assert set(rows["dtype"]) >= {"float64", "float32"}

@@ -5,6 +5,7 @@ CUDA when a GPU is present), the mutant catalogue, every experiment and the benc
 to ``out_dir``:
 
 - ``REPORT.md``: summary, tables, conventions, experiments, mutants, speed, environment;
+- ``index.html``: the same as a page, plus both twins' source side by side per component;
 - ``rows.csv`` / ``rows.json``: every result row (cases and experiments' trajectory rows);
 - ``mutants.csv``, ``bench.csv``;
 - ``budget_heatmap.png``, ``speed.png``, ``curves_<experiment>.png``.
@@ -28,7 +29,7 @@ from parity_tests.harness import DTYPES
 from parity_tests.mutation import Mutant, MutantResult, all_mutants, run_mutant
 from parity_tests.registry import Case, devices, run_cases, select
 from parity_tests.textui import Progress
-from reports import plots
+from reports import html, plots
 from reports.markdown import render
 
 
@@ -183,6 +184,8 @@ def build_report(
             data.bench.to_csv(out / "bench.csv", index=False)
         markdown, passed, summary = render(data)
         (out / "REPORT.md").write_text(markdown, encoding="utf-8")
+        pairs = {(c.chapter, c.stem, c.component): None for c in cases}
+        (out / "index.html").write_text(html.page(markdown, sorted(pairs, key=lambda p: p[0])), encoding="utf-8")
     except OSError as exc:
         raise ReportError(f"cannot write the report into {out}: {exc.strerror or exc}") from exc
     return ReportOutcome(out / "REPORT.md", passed, summary)
