@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from parity_tests.harness import DTYPES
-from parity_tests.registry import UnknownComponentError, all_cases, devices, failure_table, run_cases, select
+from parity_tests.registry import UnknownComponentError, all_cases, devices, failure_table, select
+from parity_tests.summary import case_table, run_all, totals_line
 from parity_tests.textui import Progress, text_table
 
 EPILOG = "Names select cases by case name, component (Dense), stem.Component (layers.Dense), stem or chapter (ch3)."
@@ -77,8 +78,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     cases = select(args.names)
     device_list = _devices(args.device)
     progress = Progress("check", enabled=sys.stderr.isatty())
-    rows = run_cases(cases, dtypes=_dtypes(args.dtype), device_list=device_list, seed=args.seed, progress=progress)
-    from parity_tests.summary import case_table, totals_line
+    rows = run_all(cases, dtypes=_dtypes(args.dtype), device_list=device_list, seed=args.seed, progress=progress)
 
     print(case_table(rows))
     print(f"\n{totals_line(rows)}")

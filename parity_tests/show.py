@@ -15,8 +15,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from parity_tests.registry import Case, run_cases, select
-from parity_tests.summary import case_table, totals_line
+from parity_tests.registry import Case, select
+from parity_tests.summary import case_table, run_all, totals_line
 
 #: Where torch built-ins are usually reached from, most idiomatic first.
 _TORCH_NAMESPACES = (
@@ -125,7 +125,7 @@ def show(name: str, width: int | None = None, figures: bool = True) -> str:
         parts = [title, "═" * min(width, len(title))]
         parts.append(side_by_side(find_twin("scratch", stem, comp), find_twin("torch_ref", stem, comp), width))
         if figures:
-            rows = run_cases(cases, dtypes=("float64",))
+            rows = run_all(cases, dtypes=("float64",), device_list=("cpu",))
             parts += ["", f"Parity (float64, cpu, seed 0): {totals_line(rows)}", case_table(rows)]
         blocks.append("\n".join(parts))
     return "\n\n".join(blocks)

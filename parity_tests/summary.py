@@ -1,11 +1,50 @@
-"""Summaries of result rows (``harness.make_row`` columns) for the CLI and the report."""
+"""Result rows for the CLI and the report: a crash-tolerant runner and summaries of its rows.
+
+Rows have the columns of ``harness.make_row``.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from parity_tests.harness import Comparison, Tolerance, make_row
+from parity_tests.registry import Case, run_cases
 from parity_tests.textui import fmt_budget, text_table, verdict
+
+
+def error_row(case: Case, dtype: str, device: str, seed: int, exc: Exception) -> dict[str, Any]:
+    """A failed ``error`` row for a case that raised instead of returning rows."""
+    comparison = Comparison.failure(f"raised {type(exc).__name__}: {exc}")
+    tol = Tolerance(0.0, 0.0, "no comparison: the case raised")
+    return make_row(
+        case=case, seed=seed, dtype=dtype, device=device, check="error", target="run", comparison=comparison, tol=tol
+    )
+
+
+def run_all(
+    cases: Sequence[Case],
+    dtypes: Sequence[str],
+    device_list: Sequence[str],
+    seed: int = 0,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> pd.DataFrame:
+    """``registry.run_cases``, one case x dtype x device at a time, a raising case becoming an error row."""
+    frames: list[pd.DataFrame] = []
+    jobs = [(c, dev, d) for c in cases for dev in device_list for d in dtypes]
+    for i, (case, device, dtype) in enumerate(jobs):
+        if progress is not None:
+            progress(i, len(jobs), f"{case.name} {dtype} {device}")
+        try:
+            frames.append(run_cases([case], dtypes=[dtype], device_list=[device], seed=seed))
+        except Exception as exc:  # one broken case must not hide the others' results
+            frames.append(pd.DataFrame([error_row(case, dtype, device, seed, exc)]))
+    if progress is not None:
+        progress(len(jobs), len(jobs), "done")
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _worst(group: pd.DataFrame) -> pd.Series:

@@ -60,6 +60,19 @@ def test_check_exits_1_and_shows_the_failure_when_a_twin_is_wrong(
     assert "FAIL" in out and "Failing checks" in out and "forward[output]" in out
 
 
+def test_check_reports_a_case_that_raises_as_a_failure_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: sa.Sigmoid) -> np.ndarray:
+        raise ValueError("planted crash")
+
+    monkeypatch.setattr(sa.Sigmoid, "_output", broken)
+    assert main(["check", "Sigmoid", "Dense"]) == 1
+    out = capsys.readouterr().out
+    assert "raised ValueError: planted crash" in out
+    assert "activation_sigmoid" in out and "dense_linear_13x1" in out  # the others still ran
+
+
 def test_check_unknown_component_exits_2_with_a_clear_message(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "Dense", "NoSuchLayer"]) == 2
     captured = capsys.readouterr()

@@ -27,7 +27,8 @@ import pandas as pd
 
 from parity_tests.harness import DTYPES
 from parity_tests.mutation import Mutant, MutantResult, all_mutants, run_mutant
-from parity_tests.registry import Case, devices, run_cases, select
+from parity_tests.registry import Case, devices, select
+from parity_tests.summary import run_all
 from parity_tests.textui import Progress
 from reports import html, plots
 from reports.markdown import render
@@ -162,7 +163,7 @@ def build_report(
         rows=pd.DataFrame(), quick=quick, started=datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
     cases = select(only)
-    data.rows = run_cases(cases, dtypes=DTYPES, device_list=devices(), progress=Progress("cases", stream))
+    data.rows = run_all(cases, dtypes=DTYPES, device_list=devices(), progress=Progress("cases", stream))
     if mutants:
         data.mutants = _run_mutants(_mutants_for(cases, only is not None), stream)
     if experiments:
