@@ -15,7 +15,7 @@ import pandas as pd
 
 from parity_tests.harness import DTYPES
 from parity_tests.registry import UnknownComponentError, all_cases, devices, failure_table, select
-from parity_tests.summary import case_table, run_all, totals_line
+from parity_tests.summary import case_table, run_all, run_mutants, totals_line
 from parity_tests.textui import Progress, text_table
 
 EPILOG = "Names select cases by case name, component (Dense), stem.Component (layers.Dense), stem or chapter (ch3)."
@@ -106,19 +106,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_mutate(args: argparse.Namespace) -> int:
-    from parity_tests.mutation import MutantResult, all_mutants, run_mutant
+    from parity_tests.mutation import all_mutants
 
     mutants = [
         m for m in all_mutants() if not args.names or m.name in args.names or set(m.components) & set(args.names)
     ]
     if args.names and not mutants:
         raise UsageError(f"no mutant matches {args.names}; known: {', '.join(m.name for m in all_mutants())}")
-    progress = Progress("mutate", enabled=sys.stderr.isatty())
-    results: list[MutantResult] = []
-    for i, m in enumerate(mutants):
-        progress(i, len(mutants), m.name)
-        results.append(run_mutant(m, seed=args.seed))
-    progress(len(mutants), len(mutants), "done")
+    results = run_mutants(mutants, seed=args.seed, progress=Progress("mutate", enabled=sys.stderr.isatty()))
     body = [
         [
             r.name,

@@ -1,4 +1,4 @@
-"""Result rows for the CLI and the report: a crash-tolerant runner and summaries of its rows.
+"""Results for the CLI and the report: crash-tolerant runners of cases and mutants, and summaries.
 
 Rows have the columns of ``harness.make_row``.
 """
@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from parity_tests.harness import Comparison, Tolerance, make_row
+from parity_tests.mutation import Mutant, MutantResult, run_mutant
 from parity_tests.registry import Case, run_cases
 from parity_tests.textui import fmt_budget, text_table, verdict
 
@@ -45,6 +46,23 @@ def run_all(
     if progress is not None:
         progress(len(jobs), len(jobs), "done")
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def run_mutants(
+    mutants: Sequence[Mutant], seed: int = 0, progress: Callable[[int, int, str], None] | None = None
+) -> list[MutantResult]:
+    """``mutation.run_mutant`` for each; one that cannot run (its components select nothing) is missed."""
+    results = []
+    for i, m in enumerate(mutants):
+        if progress is not None:
+            progress(i, len(mutants), m.name)
+        try:
+            results.append(run_mutant(m, seed=seed))
+        except Exception as exc:
+            results.append(MutantResult(m.name, m.description, m.book_bug, False, 0, 0, f"could not run: {exc}"))
+    if progress is not None:
+        progress(len(mutants), len(mutants), "done")
+    return results
 
 
 def _worst(group: pd.DataFrame) -> pd.Series:

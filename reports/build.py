@@ -26,9 +26,9 @@ from typing import Any, TextIO
 import pandas as pd
 
 from parity_tests.harness import DTYPES
-from parity_tests.mutation import Mutant, MutantResult, all_mutants, run_mutant
+from parity_tests.mutation import Mutant, MutantResult, all_mutants
 from parity_tests.registry import Case, devices, select
-from parity_tests.summary import run_all
+from parity_tests.summary import run_all, run_mutants
 from parity_tests.textui import Progress
 from reports import html, plots
 from reports.markdown import render
@@ -87,19 +87,6 @@ def _mutants_for(cases: list[Case], restricted: bool) -> list[Mutant]:
         except ValueError:
             continue
     return chosen
-
-
-def _run_mutants(mutants: list[Mutant], stream: TextIO) -> list[MutantResult]:
-    progress = Progress("mutants", stream)
-    results = []
-    for i, m in enumerate(mutants):
-        progress(i, len(mutants), m.name)
-        try:
-            results.append(run_mutant(m))
-        except Exception as exc:  # a mutant whose cases cannot even be selected counts as missed
-            results.append(MutantResult(m.name, m.description, m.book_bug, False, 0, 0, f"error: {exc}"))
-    progress(len(mutants), len(mutants), "done")
-    return results
 
 
 def _run_experiments(data: ReportData, quick: bool, stream: TextIO) -> None:
@@ -165,7 +152,7 @@ def build_report(
     cases = select(only)
     data.rows = run_all(cases, dtypes=DTYPES, device_list=devices(), progress=Progress("cases", stream))
     if mutants:
-        data.mutants = _run_mutants(_mutants_for(cases, only is not None), stream)
+        data.mutants = run_mutants(_mutants_for(cases, only is not None), progress=Progress("mutants", stream))
     if experiments:
         _run_experiments(data, quick, stream)
     if bench:
