@@ -3,6 +3,7 @@ sampling, and training parity of both twins."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,8 @@ import scratch.charlm as sc
 import torch_ref.charlm as tc
 from parity_tests.cases import charlm as cases
 from parity_tests.registry import Case, assert_case_passes, case_params, failure_table
+from parity_tests.text import default_corpus
+from parity_tests.train import get_experiment, run_experiment
 from parity_tests.trajectory import TrajectoryCase
 
 pytestmark = pytest.mark.ch6
@@ -141,3 +144,20 @@ def test_scratch_charlm_rejects_non_float_and_nan_input() -> None:
         model.forward(np.full((2, 4, 5), np.nan))
     with pytest.raises(ValueError, match="empty batch"):
         model.forward(np.zeros((0, 4, 5)))
+
+
+def test_train_charlm_quick_agrees_every_step_and_samples_from_both_twins(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(default_corpus()[:20_000], encoding="utf-8")
+    result = run_experiment(get_experiment("charlm"), ["--quick", "--text", str(corpus), "--sample-length", "40"])
+    assert result.rows and not failure_table(result.rows)
+    (curve,) = result.curves.values()
+    assert len(curve["scratch"]) == len(curve["torch"]) >= 100
+    assert "scratch twin" in result.text and "torch twin" in result.text
+    assert {r["check"] for r in result.rows} >= {"trajectory", "sampling"}
+
+
+def test_train_charlm_rejects_a_missing_text_file(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exc:
+        run_experiment(get_experiment("charlm"), ["--text", str(tmp_path / "missing.txt")])
+    assert exc.value.code == 2
