@@ -198,3 +198,22 @@ def test_report_into_an_unwritable_folder_names_the_path(tmp_path: Path, capsys:
         prepare_folder(target)
     assert main(["report", "--out", str(target), "--quick", "--only", "Sigmoid"]) == 2
     assert str(target) in capsys.readouterr().err
+
+
+def test_report_of_a_broken_twin_says_fail_and_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sa.Sigmoid, "_output", _sigmoid_without_exp)
+    out = tmp_path / "report"
+    argv = [
+        "report",
+        "--out",
+        str(out),
+        "--quick",
+        "--only",
+        "Sigmoid",
+        "--no-mutants",
+        "--no-experiments",
+        "--no-bench",
+    ]
+    assert main(argv) == 1
+    text = (out / "REPORT.md").read_text()
+    assert "**FAIL**" in text and "## Failing checks" in text and "activation_sigmoid" in text

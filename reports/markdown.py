@@ -223,13 +223,15 @@ def render(data: ReportData) -> tuple[str, bool, str]:
     """The markdown, whether everything passed, and a one-line summary."""
     rows = data.rows
     cases = summarize(rows, ["case", "dtype", "device"])
-    traj_ok = all(bool(r["passed"]) for res in data.experiments.values() for r in res.rows)
+    # training-run parity: the trajectory rows of the registry's cases and of the experiments
+    traj = [bool(p) for p in rows.loc[rows["check"] == "trajectory", "passed"]] if len(rows) else []
+    traj += [bool(r["passed"]) for res in data.experiments.values() for r in res.rows]
     caught = sum(m.caught for m in data.mutants)
-    passed = bool(cases["passed"].all()) and caught == len(data.mutants) and traj_ok and not data.experiment_errors
+    passed = bool(cases["passed"].all()) and caught == len(data.mutants) and all(traj) and not data.experiment_errors
     summary = (
         f"{int(cases['passed'].sum())}/{len(cases)} case runs pass, {caught}/{len(data.mutants)} mutants caught, "
-        f"{len(data.experiments)} experiments run ({len(data.experiment_errors)} failed to run), "
-        f"training parity {'holds' if traj_ok else 'FAILS'}"
+        f"{sum(traj)}/{len(traj)} training-trajectory checks pass, "
+        f"{len(data.experiments)} experiments run ({len(data.experiment_errors)} failed to run)"
     )
     md = ["# dlfs-parity report", "", f"**{verdict(passed)}**: {summary}.", ""]
     md += [
