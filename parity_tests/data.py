@@ -111,7 +111,8 @@ def as_dtype(split: Split, dtype: Any) -> Split:
 # images, so accuracies on it are lower than the book's and not directly comparable.
 # ``mnist_5k_split`` fixes a stratified split: per class, ``MNIST_5K_TEST_PER_CLASS`` test rows
 # chosen by a permutation seeded with ``MNIST_5K_SPLIT_SEED`` (the book's seed), so 4,000 training
-# and 1,000 test digits, each split in the file's row order.
+# and 1,000 test digits. The file is sorted by digit, so each split is then shuffled once by the
+# same generator: a prefix of either split (``subset``) holds every class.
 # Full MNIST: the four IDX files (``train-images-idx3-ubyte`` etc., optionally ``.gz``) or a Keras
 # ``mnist.npz`` in a folder the user names (``--data-dir`` or ``$DLFS_MNIST_DIR``).
 
@@ -175,7 +176,10 @@ def mnist_5k_split(path: Path | None = None) -> Digits:
                 f"digit {digit} has only {len(rows)} rows; the split needs more than {MNIST_5K_TEST_PER_CLASS}"
             )
         test[rng.permutation(rows)[:MNIST_5K_TEST_PER_CLASS]] = True
-    return Digits(X[~test], y[~test], X[test], y[test])
+    # the file is sorted by digit: shuffle each split once (seeded) so that any prefix mixes the classes
+    train_rows = rng.permutation(np.flatnonzero(~test))
+    test_rows = rng.permutation(np.flatnonzero(test))
+    return Digits(X[train_rows], y[train_rows], X[test_rows], y[test_rows])
 
 
 def _read_idx(path: Path, magic: int, ndim: int) -> npt.NDArray[np.uint8]:

@@ -122,3 +122,9 @@ def test_data_dir_comes_from_the_option_then_the_environment(monkeypatch: pytest
     monkeypatch.setenv(data.MNIST_DIR_ENV, "/from/env")
     assert data.mnist_data_dir(None) == Path("/from/env")
     assert data.mnist_data_dir("/from/cli") == Path("/from/cli")
+
+
+def test_a_prefix_of_the_packaged_split_holds_every_digit() -> None:
+    small = data.subset(data.mnist(), 300, 100)  # the file itself is sorted by digit
+    assert set(small.y_train.argmax(axis=1)) == set(range(10))
+    assert set(small.y_test.argmax(axis=1)) == set(range(10))

@@ -10,8 +10,9 @@ evaluation losses). ``run(dtype, device, seed)``:
    the torch network (row ``state_dict``: keys, shapes and bits must match exactly);
 2. calls both training functions;
 3. emits ``check="trajectory"`` rows: target ``loss`` (the loss of every step, one vector),
-   ``eval_loss`` (the test losses), and one row per parameter with its values after every epoch
-   and after ``fit`` returned (early stopping may restore an earlier model), stacked on axis 0.
+   ``eval_loss`` (the test losses), ``lr`` (the learning rate of every epoch), and one row per
+   parameter with its values after every epoch and after ``fit`` returned (early stopping may
+   restore an earlier model), stacked on axis 0.
 
 Everything else, the batch order and any per-step randomness (dropout masks), must be given to
 both sides by the build function: use a pure function of (epoch, step) such as
@@ -143,6 +144,7 @@ class TrajectoryCase:
         hist_t = pair.torch_fit(dtype, device)
         row("trajectory", "loss", compare(hist_s.step_losses, hist_t.step_losses, tol))
         row("trajectory", "eval_loss", compare(hist_s.eval_losses, hist_t.eval_losses, tol))
+        row("trajectory", "lr", compare(hist_s.lrs, hist_t.lrs, tol))  # the rate each epoch trained with
         params_s = stacked_params(hist_s, pair.scratch_net.state_dict())
         final_t = {k: v.detach().cpu().numpy() for k, v in pair.torch_net.state_dict().items()}
         params_t = stacked_params(hist_t, final_t)

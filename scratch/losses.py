@@ -8,6 +8,8 @@ end of the chain, so the upstream gradient is 1.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from scratch._checks import Array, as_float_array
@@ -164,6 +166,12 @@ SCE_VARIANTS = ("standard", "book")
 BOOK_EPS = 1e-9
 
 
+def book_clip_eps(dtype: np.dtype[Any]) -> float:
+    """The book's clip, widened to the dtype's epsilon where ``1 - 1e-9`` would round to 1 (float32:
+    ``log(1 - q)`` would be ``-inf``). In float64 it is the book's ``1e-9``."""
+    return max(BOOK_EPS, float(np.finfo(dtype).eps))
+
+
 def log_softmax(x: Array) -> Array:
     """``x - logsumexp(x)`` over the last axis, stable: the row maximum is subtracted before ``exp``
     so the largest exponent is ``exp(0) = 1`` (a naive ``exp(x)`` overflows for ``x > 709``)."""
@@ -185,7 +193,7 @@ class SoftmaxCrossEntropy(Loss):
     Forward (``Y`` the target rows, ``log P = log_softmax(X)``, ``r = N`` for mean, 1 for sum):
 
     - standard: ``L = -sum(Y * log P) / r``.
-    - book: ``Q = clip(P, 1e-9, 1 - 1e-9)``; ``L = sum(-Y log Q - (1 - Y) log(1 - Q)) / r``.
+    - book: ``Q = clip(P, e, 1 - e)``, ``e = 1e-9`` (float32: its eps); ``L = sum(-Y log Q - (1 - Y) log(1 - Q)) / r``.
       The extra ``(1 - Y)`` terms make this a sum of binary cross-entropies, not the softmax
       cross-entropy: its value is larger by ``-sum((1 - Y) log(1 - Q)) / r`` (book bug 5).
 
@@ -228,12 +236,14 @@ class SoftmaxCrossEntropy(Loss):
         self.log_probs = log_softmax(self.prediction)  # (N, C), cached for backward
         if self.variant == "standard":
             return float(-np.sum(self.target * self.log_probs)) / self._divisor()
-        q = np.clip(np.exp(self.log_probs), BOOK_EPS, 1.0 - BOOK_EPS)
+        eps = book_clip_eps(self.prediction.dtype)
+        q = np.clip(np.exp(self.log_probs), eps, 1.0 - eps)
         terms = -self.target * np.log(q) - (1.0 - self.target) * np.log(1.0 - q)
         return float(np.sum(terms)) / self._divisor()
 
     def _input_grad(self) -> Array:
         probs = np.exp(self.log_probs)
         if self.variant == "book":
-            return (np.clip(probs, BOOK_EPS, 1.0 - BOOK_EPS) - self.target) / self._divisor()
+            eps = book_clip_eps(self.prediction.dtype)
+            return (np.clip(probs, eps, 1.0 - eps) - self.target) / self._divisor()
         return (probs * np.sum(self.target, axis=-1, keepdims=True) - self.target) / self._divisor()

@@ -104,7 +104,8 @@ class _BookSoftmaxCrossEntropy(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, logits: torch.Tensor, target: torch.Tensor, divisor: int) -> torch.Tensor:
-        q = torch.softmax(logits, dim=-1).clamp(BOOK_EPS, 1.0 - BOOK_EPS)
+        eps = max(BOOK_EPS, torch.finfo(logits.dtype).eps)  # float32: 1 - 1e-9 rounds to 1
+        q = torch.softmax(logits, dim=-1).clamp(eps, 1.0 - eps)
         ctx.save_for_backward(q, target)
         ctx.divisor = divisor
         terms = -target * torch.log(q) - (1.0 - target) * torch.log(1.0 - q)
