@@ -85,12 +85,12 @@ def test_torch_carried_state_is_detached_so_steps_chain() -> None:
 def test_scratch_sampling_is_seeded_in_range_and_keeps_the_state() -> None:
     model = sc.CharLM(6, 4, rng=np.random.default_rng(3))
     model.forward(np.eye(6)[np.random.default_rng(4).integers(0, 6, (2, 5))])
-    before = [layer.state for layer in model.layers.items]
+    before = [layer.state for layer in model.layers]
     a = model.sample(0, 30, np.random.default_rng(7))
     b = model.sample(0, 30, np.random.default_rng(7))
     assert a == b and len(a) == 30 and all(0 <= i < 6 for i in a)
     assert model.sample(0, 30, np.random.default_rng(8)) != a
-    assert all(s is t for s, t in zip(before, [layer.state for layer in model.layers.items], strict=True))
+    assert all(s is t for s, t in zip(before, [layer.state for layer in model.layers], strict=True))
 
 
 def test_torch_sampling_is_seeded_and_in_range() -> None:

@@ -108,16 +108,6 @@ class RecurrentLayer(Module):
         return self.rnn.backward(grad_hidden.reshape(n, length, self.hidden_size))  # (N, L, I)
 
 
-class _Stack(Module):
-    """A list of child modules named ``0``, ``1``, ... (the scratch ``nn.ModuleList``)."""
-
-    def __init__(self, modules: list[RecurrentLayer]) -> None:
-        super().__init__()
-        self.items = modules
-        for i, module in enumerate(modules):
-            self.register_module(str(i), module)
-
-
 class CharLM(Module):
     """The book's ``RNNModel``: stacked ``RecurrentLayer``s from one-hot characters to logits.
 
@@ -146,17 +136,17 @@ class CharLM(Module):
         self.vocab_size = _check_size("vocab_size", vocab_size)
         _check_size("num_layers", num_layers)
         sizes = [vocab_size] + [hidden_size] * (num_layers - 1) + [vocab_size]
-        stack = [RecurrentLayer(cell, sizes[i], hidden_size, sizes[i + 1], rng=rng) for i in range(num_layers)]
-        self.layers = _Stack(stack)
-        self.register_module("layers", self.layers)
+        self.layers = [RecurrentLayer(cell, sizes[i], hidden_size, sizes[i + 1], rng=rng) for i in range(num_layers)]
+        for i, layer in enumerate(self.layers):
+            self.register_module(f"layers.{i}", layer)  # keys layers.0.rnn.weight_ih_l0, as in nn.ModuleList
 
     def reset_state(self) -> None:
-        for layer in self.layers.items:
+        for layer in self.layers:
             layer.reset_state()
 
     def forward(self, input: Array) -> Array:
         x = check_input(input, (None, None, self.vocab_size), "CharLM input")
-        for layer in self.layers.items:
+        for layer in self.layers:
             x = layer.forward(x)
         return x
 
@@ -164,7 +154,7 @@ class CharLM(Module):
 
     def backward(self, grad_output: Array) -> Array:
         g = grad_output
-        for layer in reversed(self.layers.items):
+        for layer in reversed(self.layers):
             g = layer.backward(g)
         return g
 
@@ -179,8 +169,8 @@ class CharLM(Module):
         if not 0 <= start < self.vocab_size:
             raise ValueError(f"start index {start} out of range [0, {self.vocab_size})")
         _check_size("length", length)
-        saved = [layer.state for layer in self.layers.items]
-        dtype = self.layers.items[0].rnn.cell.weight_ih.data.dtype
+        saved = [layer.state for layer in self.layers]
+        dtype = self.layers[0].rnn.cell.weight_ih.data.dtype
         out, current = [], start
         for _ in range(length):
             x = np.zeros((1, 1, self.vocab_size), dtype=dtype)
@@ -190,7 +180,7 @@ class CharLM(Module):
             cdf = np.cumsum(p / p.sum())
             current = min(int(np.searchsorted(cdf, rng.random(), side="right")), self.vocab_size - 1)
             out.append(current)
-        for layer, state in zip(self.layers.items, saved, strict=True):
+        for layer, state in zip(self.layers, saved, strict=True):
             layer.state = state
         return out
 
