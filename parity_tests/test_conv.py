@@ -12,11 +12,12 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import parity_tests.mutants.conv as conv_mutants
 import scratch.activations as sa
 import scratch.conv as sc
 import scratch.layers as sl
 import torch_ref.conv as tc
-from parity_tests.registry import Case, assert_case_passes, case_params
+from parity_tests.registry import Case, assert_case_passes, case_params, select
 
 pytestmark = pytest.mark.ch5
 
@@ -143,3 +144,14 @@ def test_flatten_and_conv2d_layer_reject_bad_input() -> None:
         layer.forward(np.zeros((2, 28, 28)))
     with pytest.raises(ValueError, match="Dropout p"):
         sl.Conv2D(1, 2, 3, dropout=1.0)
+
+
+def test_cnn_trajectory_catches_the_book_weight_gradient_bug() -> None:
+    # the chapter's CNN training run is chaotic; its control-based tolerance must still flag a real bug
+    (case,) = select(["cnn_torch_50_steps"])
+    mutant = next(m for m in conv_mutants.MUTANTS if m.name == "conv_weight_grad_right_only_for_batch_1")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mutant.target, mutant.attribute, mutant.replacement)
+        rows = case.run(dtype="float64")
+    failing = {r["target"] for r in rows if not r["passed"]}
+    assert {"loss", "layers.0.weight"} <= failing
