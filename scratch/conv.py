@@ -93,10 +93,14 @@ def _col2im(dcols: Array, padded_shape: tuple[int, ...], s: int) -> Array:
     return out
 
 
-def _grad_weight(grad_output: Array, cols: Array, weight_shape: tuple[int, ...]) -> Array:
-    """``dW = G2 @ cols^T`` with ``G2`` the upstream gradient as ``(C_out, OH*OW*N)``."""
-    g2 = grad_output.transpose(1, 2, 3, 0).reshape(grad_output.shape[1], -1)  # (C_out, OH*OW*N)
-    return (g2 @ cols.T).reshape(weight_shape)  # (C_out, C*kH*kW) -> (C_out, C, kH, kW)
+def _upstream_columns(grad_output: Array) -> Array:
+    """The upstream gradient ``(N, C_out, OH, OW)`` as ``G2 (C_out, OH*OW*N)``, matching ``cols``."""
+    return grad_output.transpose(1, 2, 3, 0).reshape(grad_output.shape[1], -1)  # (C_out, OH*OW*N), a copy
+
+
+def _grad_weight(g2: Array, cache: ConvCache) -> Array:
+    """``dW = G2 @ cols^T``, computed as ``(cols @ G2^T)^T`` (the faster orientation for OpenBLAS)."""
+    return (cache.cols @ g2.T).T.reshape(cache.weight.shape)  # (C*kH*kW, C_out) -> (C_out, C, kH, kW)
 
 
 def _grad_bias(grad_output: Array) -> Array:
@@ -104,13 +108,12 @@ def _grad_bias(grad_output: Array) -> Array:
     return grad_output.sum(axis=(0, 2, 3))
 
 
-def _grad_input(grad_output: Array, cache: ConvCache) -> Array:
+def _grad_input(g2: Array, output_hw: tuple[int, int], cache: ConvCache) -> Array:
     """``dcols = W2^T @ G2``, then col2im, crop the padding and return to NCHW."""
     n, c, h, w = cache.input_shape
     c_out, _, kh, kw = cache.weight.shape
     p, s = cache.padding, cache.stride
-    oh, ow = grad_output.shape[2:]
-    g2 = grad_output.transpose(1, 2, 3, 0).reshape(c_out, -1)  # (C_out, OH*OW*N)
+    oh, ow = output_hw
     dcols = cache.weight.reshape(c_out, -1).T @ g2  # (C*kH*kW, OH*OW*N)
     dxp = _col2im(dcols.reshape(c, kh, kw, oh, ow, n), (c, h + 2 * p, w + 2 * p, n), s)  # (C, Hp, Wp, N)
     return np.ascontiguousarray(dxp[:, p : p + h, p : p + w].transpose(3, 0, 1, 2))  # (N, C, H, W)
@@ -136,8 +139,9 @@ def conv2d_forward(
 def conv2d_backward(grad_output: Array, cache: ConvCache) -> tuple[Array, Array, Array | None]:
     """``(grad_input, grad_weight, grad_bias)`` from the upstream gradient and forward's cache."""
     g = as_float_array(grad_output, "conv2d grad_output")
-    grad_input = _grad_input(g, cache)
-    grad_weight = _grad_weight(g, cache.cols, cache.weight.shape)
+    g2 = _upstream_columns(g)  # (C_out, OH*OW*N), shared by both gradients
+    grad_input = _grad_input(g2, g.shape[2:], cache)
+    grad_weight = _grad_weight(g2, cache)
     return grad_input, grad_weight, (_grad_bias(g) if cache.has_bias else None)
 
 

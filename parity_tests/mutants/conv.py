@@ -15,11 +15,12 @@ from scratch._checks import Array
 _correct_col2im = sc._col2im
 
 
-def _grad_input_unflipped_kernel(grad_output: Array, cache: sc.ConvCache) -> Array:
+def _grad_input_unflipped_kernel(g2: Array, output_hw: tuple[int, int], cache: sc.ConvCache) -> Array:
     """The book's batched input gradient: a full correlation of the padded upstream gradient with
     the kernel's channels swapped but NOT flipped (flipping ``[..., ::-1, ::-1]`` would be right,
     at stride 1)."""
-    k = cache.weight.shape[2]
+    c_out, k = cache.weight.shape[0], cache.weight.shape[2]
+    grad_output = g2.reshape(c_out, *output_hw, -1).transpose(3, 0, 1, 2)  # back to (N, C_out, OH, OW)
     kernel = cache.weight.transpose(1, 0, 2, 3)  # (C_in, C_out, k, k), unflipped: the bug
     full = sc.conv2d_forward(grad_output, kernel, None, 1, k - 1 - cache.padding)[0]
     out = np.zeros(cache.input_shape, dtype=grad_output.dtype)
@@ -28,11 +29,12 @@ def _grad_input_unflipped_kernel(grad_output: Array, cache: sc.ConvCache) -> Arr
     return out
 
 
-def _grad_weight_batch_one_only(grad_output: Array, cols: Array, weight_shape: tuple[int, ...]) -> Array:
-    """Reads ``(N, C_out, OH, OW)`` as ``(C_out, N*OH*OW)`` without moving the batch axis: rows
-    of the gradient meet the wrong columns unless N == 1 (the book's batched weight gradient)."""
-    g2 = grad_output.reshape(grad_output.shape[1], -1)
-    return (g2 @ cols.T).reshape(weight_shape)
+def _grad_weight_batch_one_only(g2: Array, cache: sc.ConvCache) -> Array:
+    """Reads the NCHW upstream gradient as ``(C_out, N*OH*OW)`` without moving the batch axis: its
+    rows meet the wrong im2col columns unless N == 1 (the book's batched weight gradient)."""
+    c_out, n = g2.shape[0], cache.input_shape[0]
+    nchw = g2.reshape(c_out, -1, n).transpose(2, 0, 1)  # (N, C_out, OH*OW), the layout it arrives in
+    return (nchw.reshape(c_out, -1) @ cache.cols.T).reshape(cache.weight.shape)
 
 
 def _pad_off_by_one(x_chwn: Array, p: int) -> Array:
