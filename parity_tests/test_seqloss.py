@@ -63,7 +63,7 @@ def test_sequence_cross_entropy_rejects_bad_input(side: str) -> None:
     with pytest.raises(ValueError, match="unknown reduction"):
         make("batchmean")
     loss = make()
-    with pytest.raises(ValueError, match=r"expected \(N, L, V\)"):
+    with pytest.raises(ValueError, match=r"expected non-empty \(N, L, V\)"):
         loss(conv(logits[0]), conv(target[0]))
     with pytest.raises(ValueError, match="target has shape"):
         loss(conv(logits), conv(target[:, :2]))
@@ -72,3 +72,20 @@ def test_sequence_cross_entropy_rejects_bad_input(side: str) -> None:
     if side == "scratch":
         with pytest.raises(ValueError, match="NaN"):
             loss(np.full_like(logits, np.nan), target)
+
+
+def test_index_targets_give_the_one_hot_loss_and_gradient() -> None:
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((2, 5, 4))
+    idx = rng.integers(0, 4, (2, 5))
+    a, b = sl.SequenceSoftmaxCrossEntropy("sum"), sl.SequenceSoftmaxCrossEntropy("sum")
+    assert a.forward(logits, idx) == pytest.approx(b.forward(logits, np.eye(4)[idx]), rel=1e-14)
+    np.testing.assert_allclose(a.backward(), b.backward(), rtol=1e-14)
+    assert a.backward().shape == (2, 5, 4)
+
+
+def test_book_variant_reports_a_larger_value_with_the_same_gradient() -> None:
+    logits, target = _batch(np.random.default_rng(4))
+    standard, book = sl.SequenceSoftmaxCrossEntropy("sum"), sl.SequenceSoftmaxCrossEntropy("sum", variant="book")
+    assert book.forward(logits, target) > standard.forward(logits, target)
+    np.testing.assert_allclose(book.backward(), standard.backward(), atol=1e-8)

@@ -106,60 +106,6 @@ class MeanSquaredError(Loss):
         return 2.0 * (self.prediction - self.target) / self._divisor()
 
 
-#: Reductions of ``SequenceSoftmaxCrossEntropy``: PyTorch's mean over positions, the book's sum.
-SEQUENCE_CE_REDUCTIONS = ("mean", "sum")
-
-
-class SequenceSoftmaxCrossEntropy(Loss):
-    """Chapter 6: softmax cross-entropy at every position of a batch of sequences.
-
-    Args:
-        reduction: ``"mean"`` (default, ``F.cross_entropy`` over the ``N * L`` positions):
-            ``L = -sum_{n,t,v} Y log softmax(Z) / (N * L)``; ``"sum"`` (the book's RNN loss, summed
-            over batch, time and vocabulary): no division.
-
-    Shape:
-        prediction ``Z``: logits ``(N, L, V)``; target ``Y``: ``(N, L, V)``, one-hot rows (or any
-        probability rows, like ``F.cross_entropy``'s class-probability targets).
-
-    Forward:
-        ``log p = Z - logsumexp_v Z``, computed as ``Z - max Z - log sum exp(Z - max Z)`` so exp
-        never overflows; ``L = -sum Y * log p / D`` with ``D = N * L`` (mean) or 1 (sum).
-    Backward:
-        ``dL/dZ = (p * sum_v Y - Y) / D``: ``(p - Y) / D`` for one-hot rows (the book's ``p - y``
-        with the sum). The book's loss value also added ``-(1 - Y) log(1 - p)`` terms (book bug
-        5); this is the cross-entropy its gradient belongs to.
-    """
-
-    log_probs: Array
-
-    def __init__(self, reduction: str = "mean") -> None:
-        if reduction not in SEQUENCE_CE_REDUCTIONS:
-            raise ValueError(f"unknown reduction {reduction!r}; choose from {SEQUENCE_CE_REDUCTIONS}")
-        super().__init__()
-        self.reduction = reduction
-
-    def _check_target(self, target: object) -> Array:
-        if self.prediction.ndim != 3:
-            raise ValueError(
-                f"SequenceSoftmaxCrossEntropy prediction has shape {self.prediction.shape}, expected (N, L, V)"
-            )
-        return super()._check_target(target)
-
-    def _divisor(self) -> int:
-        n, length, _ = self.prediction.shape
-        return n * length if self.reduction == "mean" else 1
-
-    def _output(self) -> float:
-        shifted = self.prediction - self.prediction.max(axis=-1, keepdims=True)  # (N, L, V), max 0
-        self.log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-        return -float(np.sum(self.target * self.log_probs)) / self._divisor()
-
-    def _input_grad(self) -> Array:
-        probs = np.exp(self.log_probs)  # softmax, from forward's cache
-        return (probs * self.target.sum(axis=-1, keepdims=True) - self.target) / self._divisor()
-
-
 SCE_REDUCTIONS = ("mean", "sum")
 SCE_VARIANTS = ("standard", "book")
 #: The book clips its softmax probabilities to ``[BOOK_EPS, 1 - BOOK_EPS]``.
@@ -247,3 +193,50 @@ class SoftmaxCrossEntropy(Loss):
             eps = book_clip_eps(self.prediction.dtype)
             return (np.clip(probs, eps, 1.0 - eps) - self.target) / self._divisor()
         return (probs * np.sum(self.target, axis=-1, keepdims=True) - self.target) / self._divisor()
+
+
+class SequenceSoftmaxCrossEntropy(SoftmaxCrossEntropy):
+    """Chapter 6: ``SoftmaxCrossEntropy`` at every position of a batch of sequences.
+
+    Args:
+        reduction: ``"mean"`` (default, ``F.cross_entropy`` over the ``N * L`` positions) or
+            ``"sum"`` (the book's RNN loss, summed over batch, time and vocabulary).
+        variant: ``"standard"`` (default) or ``"book"`` (the book's loss value, book bug 5), as
+            for ``SoftmaxCrossEntropy``.
+
+    Shape:
+        prediction: logits ``(N, L, V)``. target: one-hot (or probability) rows ``(N, L, V)``, or
+        class indices ``(N, L)``.
+
+    Forward: the ``N * L`` positions are the rows of a ``SoftmaxCrossEntropy`` on ``(N * L, V)``:
+        ``L = -sum_{n,t,v} Y log softmax(Z) / D`` with ``D = N * L`` (mean) or 1 (sum).
+    Backward: ``dL/dZ = (softmax(Z) * sum_v Y - Y) / D``, reshaped to ``(N, L, V)``: the book's
+        ``p - y`` for one-hot rows and the sum.
+    """
+
+    sequence_shape: tuple[int, ...]
+
+    def forward(self, prediction: Array, target: Array) -> float:
+        name = type(self).__name__
+        pred = as_float_array(prediction, f"{name} prediction")
+        if pred.ndim != 3 or pred.size == 0:
+            raise ValueError(f"{name} prediction has shape {pred.shape}, expected non-empty (N, L, V)")
+        if not isinstance(target, np.ndarray):
+            raise TypeError(f"{name} target must be a numpy ndarray, got {type(target).__name__}")
+        n, length, vocab = pred.shape
+        if target.shape == pred.shape:
+            as_float_array(target, f"{name} target (one-hot rows)")
+            rows = target.reshape(n * length, vocab)  # (N*L, V)
+        elif target.shape == (n, length) and np.issubdtype(target.dtype, np.integer):
+            rows = target.reshape(n * length)  # (N*L,) class indices
+        else:
+            raise ValueError(
+                f"{name} target has shape {target.shape}, expected {pred.shape} or integer ({n}, {length})"
+            )
+        self.sequence_shape = pred.shape
+        return super().forward(pred.reshape(n * length, vocab), rows)  # one row per position
+
+    __call__ = forward
+
+    def backward(self) -> Array:
+        return super().backward().reshape(self.sequence_shape)  # (N*L, V) -> (N, L, V)

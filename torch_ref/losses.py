@@ -63,35 +63,6 @@ class MeanSquaredError(Loss):
         return F.mse_loss(prediction, target, reduction=self.reduction)
 
 
-SEQUENCE_CE_REDUCTIONS = ("mean", "sum")
-
-
-class SequenceSoftmaxCrossEntropy(Loss):
-    """Chapter 6: ``F.cross_entropy`` over every position of ``(N, L, V)`` logits.
-
-    Args:
-        reduction: ``"mean"`` (default) over the ``N * L`` positions, or ``"sum"`` (the book's).
-
-    Shape: prediction (logits) and target (one-hot or probability rows) ``(N, L, V)``.
-    """
-
-    def __init__(self, reduction: str = "mean") -> None:
-        if reduction not in SEQUENCE_CE_REDUCTIONS:
-            raise ValueError(f"unknown reduction {reduction!r}; choose from {SEQUENCE_CE_REDUCTIONS}")
-        super().__init__()
-        self.reduction = reduction
-
-    def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if prediction.dim() != 3:
-            raise ValueError(
-                f"SequenceSoftmaxCrossEntropy prediction has shape {tuple(prediction.shape)}, expected (N, L, V)"
-            )
-        self._check(prediction, target)
-        vocab = prediction.shape[-1]
-        # (N, L, V) -> (N*L, V): F.cross_entropy wants the classes on axis 1
-        return F.cross_entropy(prediction.reshape(-1, vocab), target.reshape(-1, vocab), reduction=self.reduction)
-
-
 SCE_REDUCTIONS = ("mean", "sum")
 SCE_VARIANTS = ("standard", "book")
 BOOK_EPS = 1e-9
@@ -156,3 +127,32 @@ class SoftmaxCrossEntropy(Loss):
             target = F.one_hot(target, prediction.shape[1]).to(prediction.dtype)  # (N,) -> (N, C)
         divisor = prediction.shape[0] if self.reduction == "mean" else 1
         return _BookSoftmaxCrossEntropy.apply(prediction, target, divisor)
+
+
+class SequenceSoftmaxCrossEntropy(SoftmaxCrossEntropy):
+    """Chapter 6: ``SoftmaxCrossEntropy`` over every position of ``(N, L, V)`` logits.
+
+    Args:
+        reduction: ``"mean"`` (default) over the ``N * L`` positions, or ``"sum"`` (the book's).
+        variant: ``"standard"`` (``F.cross_entropy``) or ``"book"`` (the book's loss value).
+
+    Shape: prediction (N, L, V); target one-hot (or probability) rows (N, L, V) or indices (N, L).
+    """
+
+    def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        name = type(self).__name__
+        if prediction.dim() != 3 or prediction.numel() == 0:
+            raise ValueError(f"{name} prediction has shape {tuple(prediction.shape)}, expected non-empty (N, L, V)")
+        n, length, vocab = prediction.shape
+        if target.shape == prediction.shape:
+            if not target.is_floating_point():
+                raise TypeError(f"{name} target (one-hot rows) must be floating point, got {target.dtype}")
+            rows = target.reshape(n * length, vocab)  # (N*L, V)
+        elif target.shape == (n, length) and not target.is_floating_point():
+            rows = target.reshape(n * length)  # (N*L,) class indices
+        else:
+            raise ValueError(
+                f"{name} target has shape {tuple(target.shape)}, "
+                f"expected {tuple(prediction.shape)} or integer ({n}, {length})"
+            )
+        return super().forward(prediction.reshape(n * length, vocab), rows)  # one row per position

@@ -59,13 +59,10 @@ def _never_carry(self: sc.RecurrentLayer, n: int) -> None:
     return None  # BUG: every batch starts from zeros
 
 
-def _book_sequence_loss_value(self: sl.SequenceSoftmaxCrossEntropy) -> float:
-    shifted = self.prediction - self.prediction.max(axis=-1, keepdims=True)
-    self.log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    p = np.clip(np.exp(self.log_probs), 1e-9, 1 - 1e-9)
-    y = self.target
-    # BUG (book 5): binary cross-entropy terms added to the softmax cross-entropy
-    return -float(np.sum(y * np.log(p) + (1 - y) * np.log(1 - p))) / self._divisor()
+def _book_value_always(
+    self: sl.SequenceSoftmaxCrossEntropy, reduction: str = "mean", *, variant: str = "standard"
+) -> None:
+    sl.SoftmaxCrossEntropy.__init__(self, reduction, variant="book")  # BUG: the book's value, asked or not
 
 
 MUTANTS = [
@@ -105,8 +102,8 @@ MUTANTS = [
         "sequence_loss_book_value",
         "The book's RNN loss value: binary terms -(1-y) log(1-p) added to the cross-entropy.",
         sl.SequenceSoftmaxCrossEntropy,
-        "_output",
-        _book_sequence_loss_value,
+        "__init__",
+        _book_value_always,
         ("SequenceSoftmaxCrossEntropy",),
         book_bug=5,
     ),
