@@ -216,7 +216,7 @@ class SequenceSoftmaxCrossEntropy(SoftmaxCrossEntropy):
 
     sequence_shape: tuple[int, ...]
 
-    def forward(self, prediction: Array, target: Array) -> float:
+    def forward(self, prediction: Array, target: np.ndarray[Any, Any]) -> float:
         name = type(self).__name__
         pred = as_float_array(prediction, f"{name} prediction")
         if pred.ndim != 3 or pred.size == 0:
