@@ -1,4 +1,4 @@
-"""Chapters 3-4, 6: Optimizer and SGD (chapter 4 adds momentum and learning-rate decay here).
+"""Chapters 3-4, 6: Optimizer and SGD; momentum and learning-rate decay (4); AdaGrad and clipping (6).
 
 Twin: ``torch_ref/optimizers.py`` (``torch.optim``). Like ``torch.optim``, an optimizer is built
 from the parameters it updates (``SGD(net.parameters(), lr=0.01)``) and keeps them in

@@ -1,4 +1,4 @@
-"""Chapters 3-4, 6: Optimizer and SGD. Twin: ``scratch/optimizers.py``.
+"""Chapters 3-4, 6: Optimizer, SGD, momentum, decay, AdaGrad, clipping. Twin: ``scratch/optimizers.py``.
 
 ``torch.optim`` has them all; the classes here only pin the constructor to the scratch twin's
 arguments (``SGD(params, lr)``) so the two files line up.
