@@ -64,7 +64,8 @@ class RecurrentLayer(Module):
         self.output_size = _check_size("output_size", output_size)
         self.rnn = CELLS[cell](input_size, hidden_size, rng=rng)
         self.proj = Dense(hidden_size, output_size, rng=rng)
-        bound = 1.0 / np.sqrt(hidden_size)  # nn.Linear's init: U(-1/sqrt(in), 1/sqrt(in))
+        # replace Dense's standard-normal draw by nn.Linear's init, U(-1/sqrt(in), 1/sqrt(in))
+        bound = 1.0 / np.sqrt(hidden_size)
         self.proj.load_state_dict(
             {
                 "weight": rng.uniform(-bound, bound, (output_size, hidden_size)),
