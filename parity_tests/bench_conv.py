@@ -44,7 +44,7 @@ def _fb(df: pd.DataFrame) -> pd.DataFrame:
 
 def summary(df: pd.DataFrame) -> pd.DataFrame:
     """One row per dtype x threads: the two shape ratios, whether each meets the target, the loop slowdown."""
-    fb = _fb(df).set_index(["dtype", "threads", "case"])
+    fb = _fb(df).set_index(["dtype", "threads", "case"]).sort_index()
     out = []
     for dtype, threads in sorted({(d, t) for d, t, _ in fb.index}):
         at = fb.loc[(dtype, threads)]
