@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> ExperimentResult:
                     ),
                     "worst budget": worst,
                     "parity": all(r["passed"] for r in result.rows),
+                    "role": "gate" if dtype == "float64" else "drift, reported (the control saturates)",
                 }
             )
     text = (
