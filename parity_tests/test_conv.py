@@ -155,3 +155,15 @@ def test_cnn_trajectory_catches_the_book_weight_gradient_bug() -> None:
         rows = case.run(dtype="float64")
     failing = {r["target"] for r in rows if not r["passed"]}
     assert {"loss", "layers.0.weight"} <= failing
+
+
+@pytest.mark.parametrize(
+    "pair", [(sc.conv2d_forward, sc.conv2d_backward), (sc.conv2d_loops_forward, sc.conv2d_loops_backward)]
+)
+def test_conv2d_backward_rejects_a_grad_output_of_the_wrong_shape(pair: Any) -> None:
+    forward, backward = pair
+    out, cache = forward(_X, _W, None, 2)
+    with pytest.raises(ValueError, match="grad_output has shape"):
+        backward(np.zeros((out.shape[0], out.shape[1], out.shape[2] + 1, out.shape[3])), cache)
+    with pytest.raises(TypeError, match="floating dtype"):
+        backward(np.zeros(out.shape, dtype=np.int64), cache)

@@ -50,6 +50,21 @@ class ConvCache(NamedTuple):
     padding: int
     has_bias: bool
 
+    def check_grad(self, grad_output: object) -> Array:
+        """The upstream gradient, checked to be a float array of the output's shape."""
+        n, _, h, w = self.input_shape
+        c_out, _, kh, kw = self.weight.shape
+        expected = (
+            n,
+            c_out,
+            (h + 2 * self.padding - kh) // self.stride + 1,
+            (w + 2 * self.padding - kw) // self.stride + 1,
+        )
+        g = as_float_array(grad_output, "conv2d grad_output")
+        if g.shape != expected:
+            raise ValueError(f"conv2d grad_output has shape {g.shape}, expected {expected} (the output's shape)")
+        return g
+
 
 def _check_conv_args(
     input: object, weight: object, bias: object, stride: int, padding: int | None
@@ -138,7 +153,7 @@ def conv2d_forward(
 
 def conv2d_backward(grad_output: Array, cache: ConvCache) -> tuple[Array, Array, Array | None]:
     """``(grad_input, grad_weight, grad_bias)`` from the upstream gradient and forward's cache."""
-    g = as_float_array(grad_output, "conv2d grad_output")
+    g = cache.check_grad(grad_output)
     g2 = _upstream_columns(g)  # (C_out, OH*OW*N), shared by both gradients
     grad_input = _grad_input(g2, g.shape[2:], cache)
     grad_weight = _grad_weight(g2, cache)
@@ -176,7 +191,7 @@ def conv2d_loops_forward(
 
 def conv2d_loops_backward(grad_output: Array, cache: ConvCache) -> tuple[Array, Array, Array | None]:
     """Loop form of the backward: each output pixel scatters its gradient into its window."""
-    g = as_float_array(grad_output, "conv2d grad_output")
+    g = cache.check_grad(grad_output)
     xp, w, s, p = cache.cols, cache.weight, cache.stride, cache.padding
     n, _, h, wd = cache.input_shape
     c_out, _, kh, kw = w.shape
