@@ -68,3 +68,34 @@ def test_dropout_rejects_bad_options_and_masks() -> None:
     tdrop.mask_source = lambda shape: np.ones((1, 1))
     with pytest.raises(ValueError, match="mask_source must return"):
         tdrop(torch.ones(2, 3))
+
+
+def _dropout_run(scratch_mask_seed: int, torch_mask_seed: int) -> list[dict[str, object]]:
+    import scratch.optimizers as so
+    import torch_ref.optimizers as to
+    from parity_tests.cases.mnist import CONFIGS, _networks, dropout_hook, small_data
+    from parity_tests.trajectory import TrainingPair, TrajectoryCase, trainer_pair
+
+    config = next(c for c in CONFIGS if c.name == "dropout")
+
+    def build(rng: np.random.Generator) -> TrainingPair:
+        s, t = _networks(config, "torch", rng)
+        fit = {"epochs": 1, "eval_every": 1, "batch_size": 60, "early_stopping": False}
+        return trainer_pair(
+            s,
+            t,
+            small_data(),
+            lambda p: so.SGD(p, 0.1),
+            lambda p: to.SGD(p, 0.1),
+            fit,
+            scratch_before_step=dropout_hook(s, scratch_mask_seed),
+            torch_before_step=dropout_hook(t, torch_mask_seed),
+        )
+
+    return TrajectoryCase("dropout_masks", "Trainer", "trainer", 4, build).run("float64")
+
+
+@pytest.mark.ch4
+def test_training_parity_needs_the_same_masks_on_both_twins() -> None:
+    assert all(r["passed"] for r in _dropout_run(7, 7))
+    assert not all(r["passed"] for r in _dropout_run(7, 8))
