@@ -15,12 +15,12 @@ from scratch._checks import Array
 _correct_col2im = sc._col2im
 
 
-def _grad_input_unflipped_kernel(g2: Array, output_hw: tuple[int, int], cache: sc.ConvCache) -> Array:
+def _grad_input_unflipped_kernel(g3: Array, output_hw: tuple[int, int], cache: sc.ConvCache) -> Array:
     """The book's batched input gradient: a full correlation of the padded upstream gradient with
     the kernel's channels swapped but NOT flipped (flipping ``[..., ::-1, ::-1]`` would be right,
     at stride 1)."""
-    c_out, k = cache.weight.shape[0], cache.weight.shape[2]
-    grad_output = g2.reshape(c_out, *output_hw, -1).transpose(3, 0, 1, 2)  # back to (N, C_out, OH, OW)
+    k = cache.weight.shape[2]
+    grad_output = g3.reshape(*g3.shape[:2], *output_hw)  # (N, C_out, OH, OW)
     kernel = cache.weight.transpose(1, 0, 2, 3)  # (C_in, C_out, k, k), unflipped: the bug
     full = sc.conv2d_forward(grad_output, kernel, None, 1, k - 1 - cache.padding)[0]
     out = np.zeros(cache.input_shape, dtype=grad_output.dtype)
@@ -29,17 +29,18 @@ def _grad_input_unflipped_kernel(g2: Array, output_hw: tuple[int, int], cache: s
     return out
 
 
-def _grad_weight_batch_one_only(g2: Array, cache: sc.ConvCache) -> Array:
-    """Reads the NCHW upstream gradient as ``(C_out, N*OH*OW)`` without moving the batch axis: its
-    rows meet the wrong im2col columns unless N == 1 (the book's batched weight gradient)."""
-    c_out, n = g2.shape[0], cache.input_shape[0]
-    nchw = g2.reshape(c_out, -1, n).transpose(2, 0, 1)  # (N, C_out, OH*OW), the layout it arrives in
-    return (nchw.reshape(c_out, -1) @ cache.cols.T).reshape(cache.weight.shape)
+def _grad_weight_batch_one_only(g3: Array, cache: sc.ConvCache) -> Array:
+    """One GEMM over the whole batch that reads the NCHW upstream gradient as ``(C_out, N*OH*OW)``
+    without moving the batch axis: its rows meet the wrong im2col columns unless N == 1 (the book's
+    batched weight gradient)."""
+    c_out = g3.shape[1]
+    cols = cache.cols.transpose(0, 2, 1).reshape(-1, cache.cols.shape[1])  # (N*OH*OW, C*kH*kW), right
+    return (g3.reshape(c_out, -1) @ cols).reshape(cache.weight.shape)  # wrong unless N == 1
 
 
-def _pad_off_by_one(x_chwn: Array, p: int) -> Array:
+def _pad_off_by_one(x: Array, p: int) -> Array:
     """One extra row/column of zeros before the image and one fewer after it."""
-    return np.pad(x_chwn, ((0, 0), (p + 1, max(p - 1, 0)), (p + 1, max(p - 1, 0)), (0, 0)))
+    return np.pad(x, ((0, 0), (0, 0), (p + 1, max(p - 1, 0)), (p + 1, max(p - 1, 0))))
 
 
 def _col2im_stride_ignored(dcols: Array, padded_shape: tuple[int, ...], s: int) -> Array:
