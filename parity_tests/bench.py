@@ -134,6 +134,7 @@ def _callables(case: OpCase, dtype: str, seed: int = 0) -> tuple[dict[str, Calla
 
 def _time(fn: Callable[[], object], threads: int, min_time: float) -> tuple[float, float]:
     """Median and IQR (seconds per call) over the blocks of ``blocked_autorange``."""
+    torch.set_num_threads(threads)  # for the warm-up; the Timer pins it again while it measures
     with threadpool_limits(limits=threads):
         for _ in range(3):  # warm-up: caches, allocator, lazy init
             fn()

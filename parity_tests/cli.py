@@ -113,7 +113,8 @@ def cmd_mutate(args: argparse.Namespace) -> int:
     ]
     if args.names and not mutants:
         raise UsageError(f"no mutant matches {args.names}; known: {', '.join(m.name for m in all_mutants())}")
-    results = run_mutants(mutants, seed=args.seed, progress=Progress("mutate", enabled=sys.stderr.isatty()))
+    progress = Progress("mutate", enabled=sys.stderr.isatty())
+    results = run_mutants(mutants, seed=args.seed, progress=progress, first_catch=args.quick)
     body = [
         [
             r.name,
@@ -194,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("mutate", help="plant each known bug; exit 0 only when every one is caught")
     p.add_argument("names", nargs="*", metavar="NAME", help="mutant names or components (default: all)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="stop each mutant at the first case that catches it")
     p.add_argument("--csv", metavar="PATH")
     p.set_defaults(func=cmd_mutate)
 

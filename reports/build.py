@@ -27,6 +27,7 @@ import pandas as pd
 
 from parity_tests.harness import DTYPES
 from parity_tests.mutation import Mutant, MutantResult, all_mutants
+from parity_tests.opcase import OpCase
 from parity_tests.registry import Case, devices, select
 from parity_tests.summary import run_all, run_mutants
 from parity_tests.textui import Progress
@@ -150,9 +151,17 @@ def build_report(
         rows=pd.DataFrame(), quick=quick, started=datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
     cases = select(only)
-    data.rows = run_all(cases, dtypes=DTYPES, device_list=devices(), progress=Progress("cases", stream))
+    # Operator cases in every dtype; training runs too, except in quick mode: float64 only (the gate).
+    ops = [c for c in cases if isinstance(c, OpCase)]
+    runs = [c for c in cases if not isinstance(c, OpCase)]
+    parts = [
+        run_all(ops, DTYPES, devices(), progress=Progress("cases", stream)),
+        run_all(runs, ("float64",) if quick else DTYPES, devices(), progress=Progress("training runs", stream)),
+    ]
+    data.rows = pd.concat([p for p in parts if not p.empty], ignore_index=True)
     if mutants:
-        data.mutants = run_mutants(_mutants_for(cases, only is not None), progress=Progress("mutants", stream))
+        chosen = _mutants_for(cases, only is not None)
+        data.mutants = run_mutants(chosen, progress=Progress("mutants", stream), first_catch=quick)
     if experiments:
         _run_experiments(data, quick, stream)
     if bench:

@@ -234,6 +234,12 @@ def render(data: ReportData) -> tuple[str, bool, str]:
         f"{len(data.experiments)} experiments run ({len(data.experiment_errors)} failed to run)"
     )
     md = ["# dlfs-parity report", "", f"**{verdict(passed)}**: {summary}.", ""]
+    if data.quick:
+        md += [
+            "*Quick mode*: training-run cases in float64 only; each mutant stops at the first case that",
+            "catches it; experiments with `--quick`; benchmark of one case per component, 5 ms per timing.",
+            "",
+        ]
     md += [
         "Every component of *Deep Learning from Scratch* exists twice: NumPy (`scratch/`) and PyTorch",
         "(`torch_ref/`). Each check reports `budget_used = max |a - b| / (atol + rtol |b|)` and passes",
