@@ -112,6 +112,7 @@ def test_mutate_exits_0_only_when_every_mutant_is_caught(
     assert main(["mutate"]) == 1
     out = capsys.readouterr().out
     assert "MISSED" in out and "sigmoid_unchanged" in out
+    assert main(["mutate", "--quick"]) == 1  # stopping at the first catch keeps the verdicts
 
 
 def test_show_prints_both_twins_with_paths_chapter_and_figures(capsys: pytest.CaptureFixture[str]) -> None:

@@ -107,6 +107,30 @@ def _component_table(rows: pd.DataFrame) -> str:
     return markdown_table(headers, body)
 
 
+def _closest(rows: pd.DataFrame, n: int = 10) -> list[str]:
+    """The passing checks that used the most of their budget, per dtype: where to look first."""
+    out = ["## Closest calls", "", "Passing checks that used the largest share of their tolerance.", ""]
+    head = ["dtype", "device", "component", "case", "check", "budget", "atol", "rtol"]
+    ok = rows[rows["passed"].astype(bool)]
+    body = []
+    for _, g in sorted(ok.groupby(["dtype", "device"]), key=lambda kg: _panel_key(kg[0])):
+        top = g.assign(b=g["budget_used"].astype(float)).nlargest(n, "b")
+        body += [
+            [
+                r.dtype,
+                r.device,
+                f"{r.stem}.{r.component}",
+                r.case,
+                f"{r.check}[{r.target}]",
+                fmt_budget(r.b),
+                r.atol,
+                r.rtol,
+            ]
+            for r in top.itertuples()
+        ]
+    return [*out, markdown_table(head, body), ""] if body else []
+
+
 def _failures(rows: pd.DataFrame, limit: int = 50) -> list[str]:
     bad = rows[~rows["passed"].astype(bool)]
     if bad.empty:
@@ -251,6 +275,7 @@ def render(data: ReportData) -> tuple[str, bool, str]:
     if "Error budget used (component x check)" in data.plots:
         md += [f"![error budget heatmap]({data.plots['Error budget used (component x check)']})", ""]
     md += _failures(rows)
+    md += _closest(rows)
     md += [
         "## Conventions: the book vs PyTorch",
         "",
