@@ -73,13 +73,13 @@ def test_dropout_rejects_bad_options_and_masks() -> None:
 def _dropout_run(scratch_mask_seed: int, torch_mask_seed: int) -> list[dict[str, object]]:
     import scratch.optimizers as so
     import torch_ref.optimizers as to
-    from parity_tests.cases.mnist import CONFIGS, _networks, dropout_hook, small_data
+    from parity_tests.cases.mnist import CONFIGS, dropout_hook, networks, small_data
     from parity_tests.trajectory import TrainingPair, TrajectoryCase, trainer_pair
 
     config = next(c for c in CONFIGS if c.name == "dropout")
 
     def build(rng: np.random.Generator) -> TrainingPair:
-        s, t = _networks(config, "torch", rng)
+        s, t = networks(config, "torch", rng)
         fit = {"epochs": 1, "eval_every": 1, "batch_size": 60, "early_stopping": False}
         return trainer_pair(
             s,

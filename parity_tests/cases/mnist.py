@@ -98,7 +98,7 @@ CONFIGS = (
 )
 
 
-def _networks(config: MnistConfig, convention: str, rng: np.random.Generator) -> tuple[Any, Any]:
+def networks(config: MnistConfig, convention: str, rng: np.random.Generator) -> tuple[Any, Any]:
     """The scratch network (weights from ``rng``) and a bare torch twin of the same architecture."""
     book = convention == "book"
     init = ("glorot_book" if book else "glorot") if config.glorot else "standard"
@@ -183,7 +183,7 @@ def build_pair(
     """
     if convention not in CONVENTIONS:
         raise ValueError(f"unknown convention {convention!r}; choose from {CONVENTIONS}")
-    scratch_net, torch_net = _networks(config, convention, rng)
+    scratch_net, torch_net = networks(config, convention, rng)
     form = "book" if convention == "book" else "torch"
     epochs = int(fit_kwargs["epochs"])
 

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from parity_tests.cases.mnist import BOOK_SEED, CONFIGS, CONVENTIONS, MnistConfig, _networks, build_pair
+from parity_tests.cases.mnist import BOOK_SEED, CONFIGS, CONVENTIONS, MnistConfig, build_pair, networks
 from parity_tests.data import Split, mnist, mnist_data_dir, subset
 from parity_tests.experiments import ExperimentResult
 from parity_tests.harness import Tolerance, compare, make_row
@@ -138,7 +138,7 @@ def momentum_forms(data: Split, epochs: int, seed: int) -> str:
     for config, decay in ((CONFIGS[2], False), (CONFIGS[3], True)):
         finals = {}
         for form in ("torch", "book"):
-            net, _ = _networks(config, "torch", np.random.default_rng(seed))
+            net, _ = networks(config, "torch", np.random.default_rng(seed))
             opt = SGDMomentum(net.parameters(), config.lr, config.momentum, form=form)
             scheduler = LinearDecay(opt, config.final_lr, 2) if decay else None  # decays after epoch 1
             fit = {**_fit_kwargs(epochs, seed), "early_stopping": False}
