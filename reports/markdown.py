@@ -123,8 +123,8 @@ def _closest(rows: pd.DataFrame, n: int = 10) -> list[str]:
                 r.case,
                 f"{r.check}[{r.target}]",
                 fmt_budget(r.b),
-                r.atol,
-                r.rtol,
+                f"{float(r.atol):.3g}",
+                f"{float(r.rtol):.3g}",
             ]
             for r in top.itertuples()
         ]
