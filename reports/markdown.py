@@ -123,8 +123,8 @@ def _closest(rows: pd.DataFrame, n: int = 10) -> list[str]:
                 r.case,
                 f"{r.check}[{r.target}]",
                 fmt_budget(r.b),
-                f"{float(r.atol):.3g}",
-                f"{float(r.rtol):.3g}",
+                _fmt(float(str(r.atol))),
+                _fmt(float(str(r.rtol))),
             ]
             for r in top.itertuples()
         ]
