@@ -115,6 +115,7 @@ def _closest(rows: pd.DataFrame, n: int = 10) -> list[str]:
     body = []
     for _, g in sorted(ok.groupby(["dtype", "device"]), key=lambda kg: _panel_key(kg[0])):
         top = g.assign(b=g["budget_used"].astype(float)).nlargest(n, "b")
+        top = top.assign(atol=top["atol"].map(_fmt), rtol=top["rtol"].map(_fmt))
         body += [
             [
                 r.dtype,
@@ -123,8 +124,8 @@ def _closest(rows: pd.DataFrame, n: int = 10) -> list[str]:
                 r.case,
                 f"{r.check}[{r.target}]",
                 fmt_budget(r.b),
-                _fmt(float(str(r.atol))),
-                _fmt(float(str(r.rtol))),
+                r.atol,
+                r.rtol,
             ]
             for r in top.itertuples()
         ]
