@@ -4,8 +4,9 @@ Both sides run the same case (``OpCase.build`` and ``OpCase.inputs``), in the sa
 the same thread count: ``threadpoolctl.threadpool_limits`` pins the BLAS/OpenMP pools numpy uses
 and ``torch.utils.benchmark.Timer(num_threads=...)`` pins torch's intra-op pool. Each phase is
 warmed up, then timed with ``Timer.blocked_autorange`` (blocks of repeated calls until
-``min_time`` seconds are spent); we report the median and the inter-quartile range of the blocks
-and the ratio scratch/torch of the medians (> 1: scratch is slower).
+``min_time`` seconds are spent, and at least five blocks); we report the median and the
+inter-quartile range of the blocks and the ratio scratch/torch of the medians (> 1: scratch is
+slower).
 
 Phases: ``forward`` (the torch side builds its autograd graph, as scratch caches for backward),
 ``backward`` (one upstream gradient pushed back through the cached forward; torch through
@@ -36,6 +37,7 @@ from parity_tests.registry import all_cases, select
 from parity_tests.textui import fmt_ratio, fmt_seconds, text_table
 
 PHASES = ("forward", "backward", "forward_backward")
+MIN_BLOCKS = 5  # timed blocks per phase and side, whatever min_time says
 COLUMNS = [
     "case",
     "component",
@@ -133,13 +135,18 @@ def _callables(case: OpCase, dtype: str, seed: int = 0) -> tuple[dict[str, Calla
 
 
 def _time(fn: Callable[[], object], threads: int, min_time: float) -> tuple[float, float]:
-    """Median and IQR (seconds per call) over the blocks of ``blocked_autorange``."""
+    """Median and IQR (seconds per call) over the blocks of ``blocked_autorange``, at least ``MIN_BLOCKS``."""
     torch.set_num_threads(threads)  # for the warm-up; the Timer pins it again while it measures
     with threadpool_limits(limits=threads):
         for _ in range(3):  # warm-up: caches, allocator, lazy init
             fn()
-        m = Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads).blocked_autorange(min_run_time=min_time)
-    return float(m.median), float(m.iqr)
+        timer = Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads)
+        m = timer.blocked_autorange(min_run_time=min_time)
+        times = list(m.times)
+        while len(times) < MIN_BLOCKS:  # slow calls fill min_time with one or two blocks: no spread to show
+            times += timer.timeit(m.number_per_run).times
+    q1, median, q3 = np.percentile(times, [25, 50, 75])
+    return float(median), float(q3 - q1)
 
 
 def bench_case(
