@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from torch_ref.conv import Conv2d
 from torch_ref.init import dense_init
 
 Layer = nn.Sequential
@@ -104,8 +105,8 @@ class Dropout(nn.Dropout):
 Flatten = nn.Flatten
 
 
-class Conv2D(nn.Conv2d):
-    """Chapter 5: the book's convolutional layer: ``nn.Conv2d``, activation, optional flatten, dropout.
+class Conv2D(Conv2d):
+    """Chapter 5: the book's convolutional layer: ``Conv2d`` (``nn.Conv2d``), activation, flatten, dropout.
 
     Args: as the scratch twin (``scratch/layers.py``); ``padding=None`` means ``k // 2``.
 
@@ -127,8 +128,7 @@ class Conv2D(nn.Conv2d):
         padding: int | None = None,
         bias: bool = True,
     ) -> None:
-        p = kernel_size // 2 if padding is None else padding
-        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=p, bias=bias)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias)
         self.activation = nn.Identity() if activation is None else activation
         self.flatten = nn.Flatten() if flatten else nn.Identity()
         self.dropout = Dropout(dropout, variant=dropout_variant) if dropout > 0 else nn.Identity()
