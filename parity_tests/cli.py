@@ -225,7 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or argparse's own usage message (2): return, don't exit
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args.func(args))
     except (UnknownComponentError, UsageError) as exc:

@@ -80,6 +80,11 @@ def test_check_unknown_component_exits_2_with_a_clear_message(capsys: pytest.Cap
     assert "Traceback" not in captured.err + captured.out
 
 
+def test_an_unknown_dtype_is_a_usage_error_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "Dense", "--dtype", "float16"]) == 2
+    assert "invalid choice: 'float16'" in capsys.readouterr().err
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message for a machine without a GPU")
 def test_check_on_cuda_without_a_gpu_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "Dense", "--device", "cuda"]) == 2
