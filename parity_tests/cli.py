@@ -18,6 +18,7 @@ from parity_tests.registry import UnknownComponentError, all_cases, devices, fai
 from parity_tests.summary import case_table, run_all, run_mutants, totals_line
 from parity_tests.textui import Progress, text_table
 
+DESCRIPTION = "Deep Learning from Scratch, twice (NumPy and PyTorch): list, check, train, mutate, bench, show, report."
 EPILOG = "Names select cases by case name, component (Dense), stem.Component (layers.Dense), stem or chapter (ch3)."
 
 
@@ -173,7 +174,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dlfs-parity", description=__doc__.split("\n")[0], epilog=EPILOG)
+    parser = argparse.ArgumentParser(prog="dlfs-parity", description=DESCRIPTION, epilog=EPILOG)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="components, chapters and twin paths")
