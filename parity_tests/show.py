@@ -3,7 +3,8 @@
 Each twin is found by import: ``scratch.<stem>.<Component>`` and ``torch_ref.<stem>.<Component>``,
 its source read with ``inspect``. A torch twin that is a torch built-in under our name
 (``Sigmoid = nn.Sigmoid``) has no source of ours: we show the alias line and name the built-in.
-Under the two columns come the component's parity figures, from running its cases in float64.
+Under the two columns come the component's parity figures, from running its operator cases in
+float64 (training-run cases take seconds each: they are named, for ``dlfs-parity check``).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import importlib
 import inspect
 import re
 import shutil
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+from parity_tests.opcase import OpCase
 from parity_tests.registry import Case, select
 from parity_tests.summary import case_table, run_all, totals_line
 
@@ -124,8 +127,12 @@ def show(name: str, width: int | None = None, figures: bool = True) -> str:
         title = f"{stem}.{comp} — book chapter {chapter}"
         parts = [title, "═" * min(width, len(title))]
         parts.append(side_by_side(find_twin("scratch", stem, comp), find_twin("torch_ref", stem, comp), width))
-        if figures:
-            rows = run_all(cases, dtypes=("float64",), device_list=("cpu",))
+        ops = [c for c in cases if isinstance(c, OpCase)]
+        if figures and ops:
+            rows = run_all(ops, dtypes=("float64",), device_list=("cpu",))
             parts += ["", f"Parity (float64, cpu, seed 0): {totals_line(rows)}", case_table(rows)]
+        runs = [c.name for c in cases if not isinstance(c, OpCase)]
+        if figures and runs:  # whole training runs take seconds each: named here, run by `check`
+            parts += ["", textwrap.fill(f"Training-run cases (dlfs-parity check {comp}): {', '.join(runs)}", width)]
         blocks.append("\n".join(parts))
     return "\n\n".join(blocks)
