@@ -134,6 +134,8 @@ def test_charlm_rejects_bad_input(side: str) -> None:
     generator = np.random.default_rng(0) if side == "scratch" else torch.Generator()
     with pytest.raises(ValueError, match="start index"):
         model.sample(5, 3, generator)
+    with pytest.raises(TypeError, match="start must be a character index"):
+        model.sample(1.5, 3, generator)
 
 
 def test_scratch_charlm_rejects_non_float_and_nan_input() -> None:
@@ -144,6 +146,13 @@ def test_scratch_charlm_rejects_non_float_and_nan_input() -> None:
         model.forward(np.full((2, 4, 5), np.nan))
     with pytest.raises(ValueError, match="empty batch"):
         model.forward(np.zeros((0, 4, 5)))
+
+
+def test_scratch_backward_before_forward_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="backward called before forward"):
+        sc.RecurrentLayer("rnn", 3, 4, 2).backward(np.zeros((1, 2, 2)))
+    with pytest.raises(RuntimeError, match="backward called before forward"):
+        sc.CharLM(3, 4).backward(np.zeros((1, 2, 3)))
 
 
 def test_train_charlm_quick_agrees_every_step_and_samples_from_both_twins(tmp_path: Path) -> None:

@@ -75,6 +75,7 @@ class RecurrentLayer(Module):
         self.register_module("rnn", self.rnn)
         self.register_module("proj", self.proj)
         self.state: tuple[Array, ...] | None = None  # carried (1, 1, H) arrays: (h,) or (h, c)
+        self.output: Array | None = None
 
     def reset_state(self) -> None:
         """Forget the carried state: the next batch starts from zeros."""
@@ -103,6 +104,8 @@ class RecurrentLayer(Module):
     __call__ = forward
 
     def backward(self, grad_output: Array) -> Array:
+        if self.output is None:
+            raise RuntimeError("RecurrentLayer.backward called before forward")
         g = check_same_shape(grad_output, self.output, "RecurrentLayer grad_output")
         n, length, _ = g.shape
         grad_hidden = self.proj.backward(g.reshape(n * length, self.output_size))  # (N*L, H)
@@ -167,6 +170,8 @@ class CharLM(Module):
         ``u ~ U[0, 1)`` from ``rng``. Starts from the carried state and restores it afterwards
         (the book sampled from a deep copy of the model).
         """
+        if not isinstance(start, int | np.integer) or isinstance(start, bool):
+            raise TypeError(f"start must be a character index (int), got {type(start).__name__}")
         if not 0 <= start < self.vocab_size:
             raise ValueError(f"start index {start} out of range [0, {self.vocab_size})")
         _check_size("length", length)

@@ -101,6 +101,8 @@ class CharLM(nn.Module):
 
         Starts from the carried state and restores it afterwards.
         """
+        if not isinstance(start, int) or isinstance(start, bool):
+            raise TypeError(f"start must be a character index (int), got {type(start).__name__}")
         if not 0 <= start < self.vocab_size:
             raise ValueError(f"start index {start} out of range [0, {self.vocab_size})")
         _check_size("length", length)
