@@ -43,6 +43,12 @@ def forward_through_time(cell: rnn_cells._RecurrentCell, gi: Array, state: State
     return outputs, state, caches
 
 
+def grad_reaching_state(grad_output_t: Array, grad_from_next: State) -> State:
+    """The gradient reaching ``state_t``: ``h_t`` feeds both the output at t and step t+1, so
+    ``dh_t = grad_output[:, t] + dh_t(from t+1)``; an LSTM's ``c_t`` feeds only step t+1."""
+    return (grad_output_t + grad_from_next[0], *grad_from_next[1:])
+
+
 def backward_through_time(
     cell: rnn_cells._RecurrentCell, grad_output: Array, caches: list[Cache]
 ) -> tuple[Array, State, Array, Array]:
@@ -53,9 +59,7 @@ def backward_through_time(
     grad_weight_hh = np.zeros_like(cell.weight_hh.data)
     grad_bias_hh = np.zeros_like(cell.bias_hh.data)
     for t in reversed(range(length)):
-        # h_t feeds both the output at t and step t+1: add the two gradients.
-        reaching = (grad_output[:, t] + grad_state[0], *grad_state[1:])
-        step = cell.step_backward(reaching, caches[t])
+        step = cell.step_backward(grad_reaching_state(grad_output[:, t], grad_state), caches[t])
         grad_gi[:, t] = step.gates_input
         grad_state = step.state
         grad_weight_hh += step.weight_hh

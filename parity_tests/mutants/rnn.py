@@ -45,22 +45,9 @@ def book_gru_backward_ignores_output(grad_state: State, cache: Cache, weight_hh:
     return StepGrads(gates, (grad_h * z,), np.zeros_like(weight_hh), np.zeros(weight_hh.shape[0], dtype=h.dtype))
 
 
-def bptt_without_hidden_carry(
-    cell: sc._RecurrentCell, grad_output: Array, caches: list[Cache]
-) -> tuple[Array, State, Array, Array]:
-    """BPTT where ``dh_{t-1}`` from step t is dropped: ``h_t`` only sees ``grad_output[:, t]``."""
-    n, length, hidden = grad_output.shape
-    grad_gi = np.empty((n, length, cell.gates * hidden), dtype=grad_output.dtype)
-    grad_state: State = tuple(np.zeros((n, hidden), dtype=grad_output.dtype) for _ in cell.state_names)
-    grad_weight_hh = np.zeros_like(cell.weight_hh.data)
-    grad_bias_hh = np.zeros_like(cell.bias_hh.data)
-    for t in reversed(range(length)):
-        step = cell.step_backward((grad_output[:, t], *grad_state[1:]), caches[t])
-        grad_gi[:, t] = step.gates_input
-        grad_state = step.state
-        grad_weight_hh += step.weight_hh
-        grad_bias_hh += step.bias_hh
-    return grad_gi, grad_state, grad_weight_hh, grad_bias_hh
+def bptt_without_hidden_carry(grad_output_t: Array, grad_from_next: State) -> State:
+    """BPTT where ``dh_{t-1}`` sent back by step t is dropped: ``h_t`` only sees ``grad_output[:, t]``."""
+    return (grad_output_t, *grad_from_next[1:])
 
 
 MUTANTS = [
@@ -94,7 +81,7 @@ MUTANTS = [
         name="bptt_hidden_grad_not_carried",
         description="backprop through time drops the hidden-state gradient sent to the previous step",
         target=sr,
-        attribute="backward_through_time",
+        attribute="grad_reaching_state",
         replacement=bptt_without_hidden_carry,
         components=("RNN", "GRU", "LSTM"),
     ),
