@@ -17,11 +17,11 @@ import numpy as np
 
 from scratch import optimizers as so
 from scratch._checks import Array, check_input, check_same_shape
+from scratch._recurrent_cell import State
 from scratch.layers import Dense
 from scratch.losses import Loss
 from scratch.module import Module
 from scratch.rnn import GRU, LSTM, RNN
-from scratch.rnn_cells import State
 
 #: Recurrent cells a ``RecurrentLayer`` can hold.
 CELLS = {"rnn": RNN, "gru": GRU, "lstm": LSTM}

@@ -27,11 +27,11 @@ import numpy as np
 
 from scratch import rnn_cells
 from scratch._checks import Array, as_float_array, check_same_shape, check_shape
+from scratch._recurrent_cell import Cache, RecurrentCell, State, check_state
 from scratch.module import Module
-from scratch.rnn_cells import Cache, State
 
 
-def forward_through_time(cell: rnn_cells._RecurrentCell, gi: Array, state: State) -> tuple[Array, State, list[Cache]]:
+def forward_through_time(cell: RecurrentCell, gi: Array, state: State) -> tuple[Array, State, list[Cache]]:
     """Run ``cell.step`` over ``gi`` (N, L, G*H) from ``state``; return outputs (N, L, H), last state, caches."""
     n, length, _ = gi.shape
     outputs = np.empty((n, length, cell.hidden_size), dtype=gi.dtype)
@@ -50,7 +50,7 @@ def grad_reaching_state(grad_output_t: Array, grad_from_next: State) -> State:
 
 
 def backward_through_time(
-    cell: rnn_cells._RecurrentCell, grad_output: Array, caches: list[Cache]
+    cell: RecurrentCell, grad_output: Array, caches: list[Cache]
 ) -> tuple[Array, State, Array, Array]:
     """BPTT: ``grad_output`` (N, L, H) -> ``dGI`` (N, L, G*H), gradient of the initial state, dW_hh, db_hh."""
     n, length, hidden = grad_output.shape
@@ -70,7 +70,7 @@ def backward_through_time(
 class _RecurrentLayer(Module):
     """The sequence loop shared by RNN, GRU and LSTM; subclasses only choose the cell."""
 
-    def __init__(self, cell: rnn_cells._RecurrentCell) -> None:
+    def __init__(self, cell: RecurrentCell) -> None:
         super().__init__()
         self.cell = cell  # not registered as a module: its parameters appear once, as *_l0
         for name, param in cell.named_parameters():
@@ -91,7 +91,7 @@ class _RecurrentLayer(Module):
             raise ValueError(f"{name} input is an empty sequence (shape {x.shape})")
         names = tuple(f"{name} {s}_0" for s in self.cell.state_names)
         shape = (1, x.shape[0], self.hidden_size)  # (num_layers=1, N, H), torch's layout
-        state = rnn_cells.check_state(hx, shape, names, x.dtype)
+        state = check_state(hx, shape, names, x.dtype)
         gi = self.cell.input_projection(x)  # (N, L, G*H): every step's input gates in one matmul
         output, last, caches = forward_through_time(self.cell, gi, tuple(s[0] for s in state))
         self._x, self._caches, self.output = x, caches, output

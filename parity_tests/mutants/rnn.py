@@ -13,7 +13,7 @@ import scratch.rnn as sr
 import scratch.rnn_cells as sc
 from parity_tests.mutation import Mutant
 from scratch._checks import Array
-from scratch.rnn_cells import Cache, State, StepGrads
+from scratch._recurrent_cell import Cache, State, StepGrads
 
 _lstm_step = sc.lstm_step
 _book_gru_step = sc.book_gru_step
