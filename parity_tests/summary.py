@@ -5,6 +5,7 @@ Rows have the columns of ``harness.make_row``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -34,17 +35,24 @@ def run_all(
     device_list: Sequence[str],
     seed: int = 0,
     progress: Callable[[int, int, str], None] | None = None,
+    seconds: dict[str, float] | None = None,
 ) -> pd.DataFrame:
-    """``registry.run_cases``, one case x dtype x device at a time, a raising case becoming an error row."""
+    """``registry.run_cases``, one case x dtype x device at a time, a raising case becoming an error row.
+
+    ``seconds``, when given, receives the wall time each case took (summed over its runs).
+    """
     frames: list[pd.DataFrame] = []
     jobs = [(c, dev, d) for c in cases for dev in device_list for d in dtypes]
     for i, (case, device, dtype) in enumerate(jobs):
         if progress is not None:
             progress(i, len(jobs), f"{case.name} {dtype} {device}")
+        start = time.perf_counter()
         try:
             frames.append(run_cases([case], dtypes=[dtype], device_list=[device], seed=seed))
         except Exception as exc:  # one broken case must not hide the others' results
             frames.append(pd.DataFrame([error_row(case, dtype, device, seed, exc)]))
+        if seconds is not None:
+            seconds[case.name] = seconds.get(case.name, 0.0) + time.perf_counter() - start
     if progress is not None:
         progress(len(jobs), len(jobs), "done")
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -10,7 +10,9 @@ to ``out_dir``:
 - ``mutants.csv``, ``bench.csv``;
 - ``budget_heatmap.png``, ``speed.png``, ``curves_<experiment>.png``.
 
-Progress goes to stderr. ``quick`` runs each experiment with ``--quick`` and a short benchmark (one case per component).
+Progress goes to stderr. ``quick`` skips float32 for cases slower than ``QUICK_CASE_SECONDS`` in
+float64, stops each mutant at its first catch, runs each experiment with ``--quick`` and a short
+benchmark (one case per component).
 """
 
 from __future__ import annotations
@@ -27,12 +29,14 @@ import pandas as pd
 
 from parity_tests.harness import DTYPES
 from parity_tests.mutation import Mutant, MutantResult, all_mutants
-from parity_tests.opcase import OpCase
 from parity_tests.registry import Case, devices, select
 from parity_tests.summary import run_all, run_mutants
 from parity_tests.textui import Progress
 from reports import html, plots
 from reports.markdown import render
+
+#: In quick mode, a case whose float64 run(s) took longer than this is not run again in float32.
+QUICK_CASE_SECONDS = 1.0
 
 
 class ReportError(Exception):
@@ -51,6 +55,7 @@ class ReportData:
     bench: pd.DataFrame = field(default_factory=pd.DataFrame)
     plots: dict[str, str] = field(default_factory=dict)  # title -> file name
     quick: bool = False
+    float64_only: list[str] = field(default_factory=list)  # quick mode: slow cases not run in float32
     started: str = ""
     seconds: float = 0.0
 
@@ -151,14 +156,15 @@ def build_report(
         rows=pd.DataFrame(), quick=quick, started=datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
     cases = select(only)
-    # Operator cases in every dtype; training runs too, except in quick mode: float64 only (the gate).
-    ops = [c for c in cases if isinstance(c, OpCase)]
-    runs = [c for c in cases if not isinstance(c, OpCase)]
-    parts = [
-        run_all(ops, DTYPES, devices(), progress=Progress("cases", stream)),
-        run_all(runs, ("float64",) if quick else DTYPES, devices(), progress=Progress("training runs", stream)),
-    ]
-    data.rows = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+    if quick:  # float64 (the gate) for every case; float32 only for those that took under a second
+        seconds: dict[str, float] = {}
+        f64 = run_all(cases, ("float64",), devices(), progress=Progress("cases float64", stream), seconds=seconds)
+        fast = [c for c in cases if seconds[c.name] <= QUICK_CASE_SECONDS]
+        data.float64_only = [c.name for c in cases if seconds[c.name] > QUICK_CASE_SECONDS]
+        f32 = run_all(fast, ("float32",), devices(), progress=Progress("cases float32", stream))
+        data.rows = pd.concat([r for r in (f64, f32) if not r.empty], ignore_index=True)
+    else:
+        data.rows = run_all(cases, DTYPES, devices(), progress=Progress("cases", stream))
     if mutants:
         chosen = _mutants_for(cases, only is not None)
         data.mutants = run_mutants(chosen, progress=Progress("mutants", stream), first_catch=quick)

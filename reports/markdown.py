@@ -243,8 +243,10 @@ def render(data: ReportData) -> tuple[str, bool, str]:
     md = ["# dlfs-parity report", "", f"**{verdict(passed)}**: {summary}.", ""]
     if data.quick:
         md += [
-            "*Quick mode*: training-run cases in float64 only; each mutant stops at the first case that",
-            "catches it; experiments with `--quick`; benchmark of one case per component, 5 ms per timing.",
+            "*Quick mode*: cases that took over a second in float64 are not run in float32"
+            f" ({len(data.float64_only)}: {', '.join(data.float64_only) or 'none'}); each mutant stops at the",
+            "first case that catches it; experiments with `--quick`; benchmark of one case per component,",
+            "5 ms per timing.",
             "",
         ]
     md += [
