@@ -42,10 +42,14 @@ Operand = Union["NumberWithGrad", float, int]
 
 
 def _real(x: object, op: str) -> float:
-    """``x`` as a float, or a TypeError naming the operator and the offending type."""
+    """``x`` as a finite float; a TypeError naming the operator and the offending type, or a
+    ValueError for NaN and inf."""
     if isinstance(x, bool) or not isinstance(x, Real):
         raise TypeError(f"NumberWithGrad {op}: operand must be a real number or NumberWithGrad, got {type(x).__name__}")
-    return float(x)
+    v = float(x)
+    if not math.isfinite(v):
+        raise ValueError(f"NumberWithGrad {op}: operand must be finite, got {v}")
+    return v
 
 
 def _stable_sigmoid(x: float) -> float:
@@ -70,10 +74,7 @@ class NumberWithGrad:
     __slots__ = ("_op", "_parents", "grad", "value")
 
     def __init__(self, value: float) -> None:
-        v = _real(value, "constructor")
-        if not math.isfinite(v):
-            raise ValueError(f"NumberWithGrad value must be finite, got {v}")
-        self.value: float = v
+        self.value: float = _real(value, "constructor")  # NaN and inf raise there
         self.grad: float = 0.0
         self._parents: tuple[tuple[NumberWithGrad, float], ...] = ()
         self._op = "leaf"

@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from numbers import Real
 from typing import Union
 
@@ -30,10 +31,14 @@ Operand = Union["NumberWithGrad", float, int]
 
 
 def _real(x: object, op: str) -> float:
-    """``x`` as a float, or a TypeError naming the operator and the offending type."""
+    """``x`` as a finite float; a TypeError naming the operator and the offending type, or a
+    ValueError for NaN and inf."""
     if isinstance(x, bool) or not isinstance(x, Real):
         raise TypeError(f"NumberWithGrad {op}: operand must be a real number or NumberWithGrad, got {type(x).__name__}")
-    return float(x)
+    v = float(x)
+    if not math.isfinite(v):
+        raise ValueError(f"NumberWithGrad {op}: operand must be finite, got {v}")
+    return v
 
 
 def _operand(x: Operand, op: str) -> torch.Tensor | float:
