@@ -111,6 +111,33 @@ def grad_check_name(name: str) -> str:
     return f"grad_{name}"
 
 
+#: The tolerance of the state-dict copy: the bits must survive the round trip unchanged.
+EXACT = Tolerance(0.0, 0.0, "exact copy: scratch -> torch -> numpy moves bits, no arithmetic")
+
+
+def copy_state(scratch_module: Any, torch_module: torch.nn.Module) -> Comparison:
+    """Copy scratch -> torch and check the mapping is a bijection that moves exact bits.
+
+    The key sets and every shape must be equal (else a failed ``Comparison`` naming the
+    difference, and nothing is copied); after ``load_state_dict(strict=True)`` the torch state
+    read back must equal the scratch state bit for bit (compared under ``EXACT``).
+    """
+    src = scratch_module.state_dict()
+    dst = torch_module.state_dict()
+    if set(src) != set(dst):
+        only_s, only_t = sorted(set(src) - set(dst)), sorted(set(dst) - set(src))
+        return Comparison.failure(f"keys differ: scratch-only {only_s}, torch-only {only_t}")
+    for k in src:
+        if tuple(src[k].shape) != tuple(dst[k].shape):
+            return Comparison.failure(f"{k}: {src[k].shape} vs {tuple(dst[k].shape)}", k)
+    device = next(iter(dst.values())).device if dst else "cpu"
+    torch_module.load_state_dict({k: torch.tensor(v, device=device) for k, v in src.items()}, strict=True)
+    back = {k: t.detach().cpu().numpy() for k, t in torch_module.state_dict().items()}
+    flat_s = np.concatenate([src[k].ravel() for k in sorted(src)]) if src else np.zeros(0)
+    flat_t = np.concatenate([back[k].ravel() for k in sorted(src)]) if src else np.zeros(0)
+    return compare(flat_s, flat_t, EXACT)
+
+
 @dataclass
 class OpCase:
     """A registry case for one component in one configuration.
@@ -172,8 +199,9 @@ class OpCase:
             pair.scratch_module.to(dt)
         if pair.torch_module is not None:
             pair.torch_module.to(device=device, dtype=tdt)
-        if pair.torch_module is not None and pair.scratch_module is not None and pair.scratch_module.state_dict():
-            row("state_dict", "parameters", self._copy_state(pair))
+        if pair.torch_module is not None and pair.scratch_module is not None:
+            if pair.scratch_module.state_dict() or pair.torch_module.state_dict():
+                row("state_dict", "parameters", copy_state(pair.scratch_module, pair.torch_module), EXACT)
 
         t_inputs = {
             n: torch.tensor(a, device=device, requires_grad=self.inputs[n].grad and a.dtype.kind == "f")
@@ -216,25 +244,6 @@ class OpCase:
         if np.shape(grads[name]) != u.shape:
             return Comparison.failure(f"gradient of {name!r} has shape {np.shape(grads[name])}, expected {u.shape}")
         return compare(float(np.sum(u * grads[name])), numeric, tol)
-
-    @staticmethod
-    def _copy_state(pair: TwinPair) -> Comparison:
-        """Copy scratch -> torch and check the mapping is a bijection that moves exact bits."""
-        assert pair.torch_module is not None
-        src = pair.scratch_module.state_dict()
-        dst = pair.torch_module.state_dict()
-        if set(src) != set(dst):
-            only_s, only_t = sorted(set(src) - set(dst)), sorted(set(dst) - set(src))
-            return Comparison.failure(f"keys differ: scratch-only {only_s}, torch-only {only_t}")
-        for k in src:
-            if tuple(src[k].shape) != tuple(dst[k].shape):
-                return Comparison.failure(f"{k}: {src[k].shape} vs {tuple(dst[k].shape)}", k)
-        device = next(iter(dst.values())).device if dst else "cpu"
-        pair.torch_module.load_state_dict({k: torch.tensor(v, device=device) for k, v in src.items()}, strict=True)
-        back = {k: t.detach().cpu().numpy() for k, t in pair.torch_module.state_dict().items()}
-        flat_s = np.concatenate([src[k].ravel() for k in sorted(src)]) if src else np.zeros(0)
-        flat_t = np.concatenate([back[k].ravel() for k in sorted(src)]) if src else np.zeros(0)
-        return compare(flat_s, flat_t, Tolerance(0.0, 0.0, "exact copy"))
 
     def _finite_differences(
         self,

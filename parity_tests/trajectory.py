@@ -43,7 +43,7 @@ import torch
 
 from parity_tests.data import Split, as_dtype
 from parity_tests.harness import Comparison, Tolerance, compare, make_row, np_dtype, tolerance_for
-from parity_tests.opcase import OpCase, TwinPair
+from parity_tests.opcase import EXACT, copy_state
 from scratch.trainer import BeforeStep, History, Permutation, seeded_permutation
 
 Row = dict[str, Any]
@@ -73,16 +73,6 @@ class TrajectoryResult:
     scratch: History
     torch: History
     pair: TrainingPair
-
-
-def _no_forward(_: Any) -> Any:
-    raise AssertionError("a TrainingPair is only used to copy weights")
-
-
-def copy_weights(scratch_net: Any, torch_net: torch.nn.Module) -> Comparison:
-    """Scratch -> torch weight copy with the bijection check of ``OpCase`` (exact bits)."""
-    pair = TwinPair(_no_forward, _no_forward, _no_forward, scratch_module=scratch_net, torch_module=torch_net)
-    return OpCase._copy_state(pair)
 
 
 def stacked_params(history: History, final: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -139,7 +129,7 @@ class TrajectoryCase:
                 )
             )
 
-        row("state_dict", "parameters", copy_weights(pair.scratch_net, pair.torch_net), Tolerance(0, 0, "exact copy"))
+        row("state_dict", "parameters", copy_state(pair.scratch_net, pair.torch_net), EXACT)
         hist_s = pair.scratch_fit(dtype, device)
         hist_t = pair.torch_fit(dtype, device)
         row("trajectory", "loss", compare(hist_s.step_losses, hist_t.step_losses, tol))
