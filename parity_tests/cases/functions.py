@@ -5,15 +5,14 @@ Two kinds of case:
 - ``OpCase`` for each function: forward values, then the scratch twin's hand-written derivative
   (or ``*_backward``) against autograd on the torch twin's forward, for a random upstream
   gradient, plus the finite-difference oracle.
-- ``ValueCase`` for the derivative and backward functions themselves: the scratch twin's
-  hand-written result against the torch twin's, which autograd computed. Only values are compared
-  (differentiating a derivative again is not part of chapter 1).
+- ``ValueCase`` (``parity_tests/valuecase.py``) for the derivative and backward functions
+  themselves: the scratch twin's hand-written result against the torch twin's, which autograd
+  computed. Only values are compared (differentiating a derivative again is not part of chapter 1).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,58 +20,9 @@ import torch
 
 import scratch.functions as sf
 import torch_ref.functions as tf
-from parity_tests.harness import Tolerance, compare, make_row, np_dtype, tolerance_for
+from parity_tests.harness import Tolerance
 from parity_tests.opcase import Array, InputSpec, OpCase, TwinPair
-
-ScratchOutputs = Callable[[dict[str, Array]], Mapping[str, Array]]
-TorchOutputs = Callable[[dict[str, torch.Tensor]], Mapping[str, torch.Tensor]]
-
-
-@dataclass
-class ValueCase:
-    """A case that compares the values of named outputs, one ``forward`` row per output.
-
-    For twins whose torch side already *is* a derivative (autograd inside the function), so the
-    harness has nothing left to differentiate: derivative functions and ``*_backward`` functions.
-    Inputs are drawn as in ``OpCase``; ``tolerances`` overrides per dtype, each with its reason.
-    """
-
-    name: str
-    component: str
-    stem: str
-    chapter: int
-    op_class: str
-    inputs: dict[str, InputSpec]
-    scratch_outputs: ScratchOutputs
-    torch_outputs: TorchOutputs
-    tolerances: dict[str, Tolerance] = field(default_factory=dict)
-
-    def run(self, dtype: str = "float64", device: str = "cpu", seed: int = 0) -> list[dict[str, Any]]:
-        """Draw the inputs, call both twins, compare every output."""
-        dt = np_dtype(dtype)
-        rng = np.random.default_rng(seed)
-        inputs = {n: spec.draw(rng).astype(dt) for n, spec in self.inputs.items()}
-        shapes = " ".join(f"{n}{tuple(a.shape)}" for n, a in inputs.items())
-        tol = self.tolerances.get(dtype) or tolerance_for(dtype, self.op_class)
-        out_s = self.scratch_outputs(inputs)
-        out_t = self.torch_outputs({n: torch.tensor(a, device=device) for n, a in inputs.items()})
-        rows = []
-        for key in out_s:
-            reference = out_t[key].detach().cpu().numpy()
-            rows.append(
-                make_row(
-                    case=self,
-                    seed=seed,
-                    dtype=dtype,
-                    device=device,
-                    check="forward",
-                    target=key,
-                    comparison=compare(out_s[key], reference, tol),
-                    tol=tol,
-                    shapes=shapes,
-                )
-            )
-        return rows
+from parity_tests.valuecase import ValueCase
 
 
 def _pair(

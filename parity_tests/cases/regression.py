@@ -20,9 +20,9 @@ import torch
 
 import scratch.regression as sr
 import torch_ref.regression as tr
-from parity_tests.cases.functions import ValueCase
 from parity_tests.harness import compare, make_row, np_dtype, tolerance_for
 from parity_tests.opcase import Array, InputSpec, OpCase, TwinPair
+from parity_tests.valuecase import ValueCase
 
 N, IN, HIDDEN = 9, 4, 3
 DATA = {"X": InputSpec((N, IN), differentiable=False), "y": InputSpec((N, 1), differentiable=False)}
