@@ -190,6 +190,18 @@ def test_cell_rejects_bad_input(name: str) -> None:
         cell.forward(np.zeros((2, I)), hx)
 
 
+@pytest.mark.parametrize("name", CELLS)
+def test_cell_backward_rejects_a_gradient_unlike_the_new_state(name: str) -> None:
+    cell = CELLS[name][0](I, H)
+    cell.forward(np.zeros((2, I)))
+    lstm = name == "LSTMCell"
+    wrong = (np.zeros((2, H + 1)), np.zeros((2, H))) if lstm else np.zeros((2, H + 1))
+    with pytest.raises(ValueError, match="grad_output has shape"):
+        cell.backward(wrong)
+    with pytest.raises(TypeError, match=f"grad_output must hold {2 if lstm else 1} arrays"):
+        cell.backward((np.zeros((2, H)),) * (1 if lstm else 2))
+
+
 @pytest.mark.parametrize("cls", [sc.RNNCell, sc.GRUCell, sc.LSTMCell, sr.RNN, sr.GRU, sr.LSTM])
 def test_sizes_must_be_positive_ints(cls: Any) -> None:
     with pytest.raises(ValueError, match="hidden_size must be a positive int"):
