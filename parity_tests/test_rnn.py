@@ -103,6 +103,24 @@ def test_book_gru_differs_from_torch_gru_on_the_same_weights() -> None:
     assert np.abs(torch_form.forward(x, h0) - book_form.forward(x, h0)).max() > 1e-3
 
 
+def test_book_gru_equals_nn_gru_when_the_reset_gate_is_open() -> None:
+    """With r = 1, ``W_hn (r * h) + b_hn`` and ``r * (W_hn h + b_hn)`` coincide: an oracle for
+    both book-form twins that neither wrote, ``nn.GRU`` itself."""
+    rng = np.random.default_rng(5)
+    book = sr.GRU(I, H, reset_after=False, rng=rng)
+    state = book.state_dict()
+    state["bias_ih_l0"][:H] = 60.0  # r = sigmoid(60 + O(1)) rounds to exactly 1.0 in float64
+    book.load_state_dict(state)
+    torch_book = tr.GRU(I, H, reset_after=False).double()
+    builtin = nn.GRU(I, H, batch_first=True).double()
+    torch_book.load_state_dict(_tensors(state))
+    builtin.load_state_dict(_tensors(state))
+    x, h0 = rng.standard_normal((2, 7, I)), rng.standard_normal((1, 2, H))
+    reference, _ = builtin(torch.tensor(x), torch.tensor(h0))
+    _close(book.forward(x, h0), reference)
+    _close(torch_book(torch.tensor(x), torch.tensor(h0))[0].detach().numpy(), reference)
+
+
 @pytest.mark.parametrize("name", LAYERS)
 def test_final_state_continues_the_sequence(name: str) -> None:
     rng = np.random.default_rng(4)
