@@ -52,6 +52,12 @@ class MutantResult:
     failing_rows: int
     total_rows: int
     evidence: str
+    crashed: int = 0  # cases that raised under the mutant (counted in failing_rows too)
+
+    @property
+    def caught_by_a_check(self) -> bool:
+        """At least one check row failed: caught by the harness, not only by a crash."""
+        return self.failing_rows > self.crashed
 
 
 @lru_cache(maxsize=1)
@@ -68,7 +74,7 @@ def all_mutants() -> tuple[Mutant, ...]:
 def run_mutant(mutant: Mutant, seed: int = 0) -> MutantResult:
     """Apply ``mutant``, run its components' cases in float64, and say whether anything failed."""
     cases: list[Case] = select(list(mutant.components))
-    failing, total, evidence = 0, 0, ""
+    failing, total, crashed, evidence = 0, 0, 0, ""
     with mock.patch.object(mutant.target, mutant.attribute, mutant.replacement):
         for case in cases:
             try:
@@ -76,6 +82,7 @@ def run_mutant(mutant: Mutant, seed: int = 0) -> MutantResult:
             except Exception as exc:  # a crash under the mutant is a catch too
                 failing += 1
                 total += 1
+                crashed += 1
                 evidence = evidence or f"{case.name}: raised {type(exc).__name__}: {exc}"
                 continue
             total += len(rows)
@@ -83,4 +90,6 @@ def run_mutant(mutant: Mutant, seed: int = 0) -> MutantResult:
                 if not r["passed"]:
                     failing += 1
                     evidence = evidence or (f"{r['case']} {r['check']}[{r['target']}] budget {r['budget_used']:.3g}")
-    return MutantResult(mutant.name, mutant.description, mutant.book_bug, failing > 0, failing, total, evidence)
+    return MutantResult(
+        mutant.name, mutant.description, mutant.book_bug, failing > 0, failing, total, evidence, crashed
+    )

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+import scratch.functions as sf
 import scratch.layers as sl
 import torch_ref.layers as tl
+from parity_tests.mutation import Mutant, run_mutant
 from parity_tests.opcase import InputSpec, copy_state
 from parity_tests.valuecase import ValueCase
 
@@ -61,3 +63,15 @@ def test_copy_state_fails_when_keys_or_shapes_differ() -> None:
     assert not keys.passed and "keys differ" in keys.note
     shape = copy_state(scratch, other_shape)
     assert not shape.passed and "weight" in shape.note
+
+
+def _square_raises(x: np.ndarray) -> np.ndarray:
+    raise RuntimeError("planted crash, unrelated to any maths")
+
+
+def test_a_mutant_caught_only_by_a_crash_is_told_apart_from_one_caught_by_a_check() -> None:
+    crash = Mutant("square_raises", "square raises", sf, "square", _square_raises, ("square",))
+    wrong = Mutant("square_doubles", "square returns 2x^2", sf, "square", lambda x: 2 * x * x, ("square",))
+    crashed, checked = run_mutant(crash), run_mutant(wrong)
+    assert crashed.caught and crashed.crashed == 1 and not crashed.caught_by_a_check
+    assert checked.caught and checked.crashed == 0 and checked.caught_by_a_check

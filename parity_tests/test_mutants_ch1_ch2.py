@@ -14,6 +14,7 @@ PARAMS = [pytest.param(m, id=m.name, marks=pytest.mark.ch1) for m in functions.M
 def test_chapter_1_and_2_mutant_is_caught(mutant: Mutant) -> None:
     result = run_mutant(mutant)
     assert result.caught, f"{mutant.name} survived {result.total_rows} rows"
+    assert result.caught_by_a_check, f"{mutant.name} was caught only by a crash: {result.evidence}"
 
 
 @pytest.mark.ch2

@@ -12,3 +12,4 @@ pytestmark = pytest.mark.ch3
 def test_chapter3_mutant_is_caught(mutant: Mutant) -> None:
     result = run_mutant(mutant)
     assert result.caught, f"{mutant.name} survived {result.total_rows} rows"
+    assert result.caught_by_a_check, f"{mutant.name} was caught only by a crash: {result.evidence}"
