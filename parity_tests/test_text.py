@@ -121,5 +121,9 @@ def test_windows_reject_too_short_text_and_bad_sizes() -> None:
         CharWindows("x" * 29, batch_size=5, sequence_length=25)
     with pytest.raises(ValueError, match="positive"):
         CharWindows("x" * 100, batch_size=0)
+    with pytest.raises(TypeError, match="batch_size must be an int"):
+        CharWindows("x" * 100, batch_size=2.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="sequence_length must be an int"):
+        CharWindows("x" * 100, batch_size=2, sequence_length=True)
     with pytest.raises(ValueError, match="out of range"):
         CharWindows("abcdefghij" * 3, batch_size=4, sequence_length=5).indices(22)

@@ -133,6 +133,9 @@ class CharWindows:
         shuffle: bool = False,
         seed: int = 0,
     ) -> None:
+        for arg, value in (("batch_size", batch_size), ("sequence_length", sequence_length)):
+            if not isinstance(value, int | np.integer) or isinstance(value, bool):
+                raise TypeError(f"{arg} must be an int, got {type(value).__name__}")
         if batch_size < 1 or sequence_length < 1:
             raise ValueError(f"batch_size and sequence_length must be positive, got {batch_size}, {sequence_length}")
         if len(text) < batch_size + sequence_length:
