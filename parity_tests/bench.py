@@ -3,10 +3,10 @@
 Both sides run the same case (``OpCase.build`` and ``OpCase.inputs``), in the same dtype, under
 the same thread count: ``threadpoolctl.threadpool_limits`` pins the BLAS/OpenMP pools numpy uses
 and ``torch.utils.benchmark.Timer(num_threads=...)`` pins torch's intra-op pool. Each phase is
-warmed up, then timed with ``Timer.blocked_autorange`` (blocks of repeated calls until
-``min_time`` seconds are spent, and at least five blocks); we report the median and the
-inter-quartile range of the blocks and the ratio scratch/torch of the medians (> 1: scratch is
-slower).
+warmed up, then timed with ``Timer.timeit`` in blocks of repeated calls (each about a fifth of
+``min_time``, sized from the warm-up) until ``min_time`` seconds are spent and at least five blocks
+ran; we report the median and the inter-quartile range of the per-call block times and the ratio
+scratch/torch of the medians (> 1: scratch is slower).
 
 Phases: ``forward`` (the torch side builds its autograd graph, as scratch caches for backward),
 ``backward`` (one upstream gradient pushed back through the cached forward; torch through
@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -38,6 +39,7 @@ from parity_tests.textui import fmt_ratio, fmt_seconds, text_table
 
 PHASES = ("forward", "backward", "forward_backward")
 MIN_BLOCKS = 5  # timed blocks per phase and side, whatever min_time says
+WARMUP = 3
 COLUMNS = [
     "case",
     "component",
@@ -135,16 +137,22 @@ def _callables(case: OpCase, dtype: str, seed: int = 0) -> tuple[dict[str, Calla
 
 
 def _time(fn: Callable[[], object], threads: int, min_time: float) -> tuple[float, float]:
-    """Median and IQR (seconds per call) over the blocks of ``blocked_autorange``, at least ``MIN_BLOCKS``."""
+    """Median and IQR (seconds per call) over timed blocks of repeated calls.
+
+    The warm-up calls size a block to about ``min_time / MIN_BLOCKS``; blocks run until
+    ``min_time`` is spent and at least ``MIN_BLOCKS`` were timed.
+    """
     torch.set_num_threads(threads)  # for the warm-up; the Timer pins it again while it measures
     with threadpool_limits(limits=threads):
-        for _ in range(3):  # warm-up: caches, allocator, lazy init
+        start = time.perf_counter()
+        for _ in range(WARMUP):  # caches, allocator, lazy init
             fn()
+        once = (time.perf_counter() - start) / WARMUP
+        number = max(1, round(min_time / MIN_BLOCKS / max(once, 1e-9)))
         timer = Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads)
-        m = timer.blocked_autorange(min_run_time=min_time)
-        times = list(m.times)
-        while len(times) < MIN_BLOCKS:  # slow calls fill min_time with one or two blocks: no spread to show
-            times += timer.timeit(m.number_per_run).times
+        times: list[float] = []
+        while len(times) < MIN_BLOCKS or sum(times) * number < min_time:
+            times += timer.timeit(number).times  # one block: seconds per call
     q1, median, q3 = np.percentile(times, [25, 50, 75])
     return float(median), float(q3 - q1)
 
