@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scratch._checks import Array, as_float_array, check_same_shape
+from scratch._checks import Array, as_float_array, check_input, check_same_shape, check_shape
 from scratch.module import Module, Parameter
 
 
@@ -20,18 +20,26 @@ class Operation(Module):
     """One differentiable step ``Y = f(X)``.
 
     Subclasses implement ``_output()`` (reading ``self.input``) and ``_input_grad(grad_output)``;
-    ``forward`` and ``backward`` add the caching and the shape checks around them.
+    ``forward`` and ``backward`` add the caching and the shape checks around them. The input must be
+    a finite float array with a non-empty leading batch axis; a subclass that needs a particular
+    shape overrides ``_check_input``.
     """
 
     input: Array
     output: Array
 
     def forward(self, input: Array) -> Array:
-        self.input = as_float_array(input, f"{type(self).__name__} input")
+        self.input = self._check_input(input)
         self.output = self._output()
         return self.output
 
     __call__ = forward
+
+    def _check_input(self, input: Array) -> Array:
+        name = f"{type(self).__name__} input"
+        x = as_float_array(input, name)
+        check_shape(x, (None,) * max(x.ndim, 1), name)  # a batch axis, not empty; 0-d is rejected
+        return x
 
     def backward(self, grad_output: Array) -> Array:
         grad_output = check_same_shape(grad_output, self.output, f"{type(self).__name__} grad_output")
@@ -71,7 +79,13 @@ class WeightMultiply(ParamOperation):
     """
 
     def __init__(self, weight: Array) -> None:
+        weight = as_float_array(weight, "WeightMultiply weight")
+        if weight.ndim != 2:
+            raise ValueError(f"WeightMultiply weight must be 2-D (out_features, in_features), got shape {weight.shape}")
         super().__init__("weight", weight)
+
+    def _check_input(self, input: Array) -> Array:
+        return check_input(input, (None, self.param.shape[1]), "WeightMultiply input")  # (N, in_features)
 
     def _output(self) -> Array:
         return self.input @ self.param.data.T  # (N, in) @ (in, out) -> (N, out)
@@ -90,9 +104,13 @@ class BiasAdd(ParamOperation):
     """
 
     def __init__(self, bias: Array) -> None:
+        bias = as_float_array(bias, "BiasAdd bias")
         if bias.ndim != 1:
             raise ValueError(f"bias must be 1-D (out_features,), got shape {bias.shape}")
         super().__init__("bias", bias)
+
+    def _check_input(self, input: Array) -> Array:
+        return check_input(input, (None, self.param.shape[0]), "BiasAdd input")  # (N, out_features): no broadcast
 
     def _output(self) -> Array:
         return self.input + self.param.data
