@@ -5,8 +5,9 @@ Rows have the columns of ``harness.make_row``.
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -58,9 +59,16 @@ def run_all(
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _first_catch(mutant: Mutant, seed: int) -> MutantResult:
-    """``run_mutant`` one selected case at a time (operator cases first), stopping at the first catch."""
-    cases = sorted(select(list(mutant.components)), key=lambda c: not isinstance(c, OpCase))
+def _first_catch(mutant: Mutant, seed: int, cost: Mapping[str, float] | None) -> MutantResult:
+    """``run_mutant`` one selected case at a time, cheapest first, stopping at the first catch.
+
+    ``cost`` (seconds per case name) orders the cases; without it, operator cases go first.
+    """
+
+    def key(case: Case) -> float:
+        return cost.get(case.name, math.inf) if cost else float(not isinstance(case, OpCase))
+
+    cases = sorted(select(list(mutant.components)), key=key)
     failing, total, evidence = 0, 0, ""
     for case in cases:
         r = run_mutant(replace(mutant, components=(case.name,)), seed=seed)
@@ -75,18 +83,20 @@ def run_mutants(
     seed: int = 0,
     progress: Callable[[int, int, str], None] | None = None,
     first_catch: bool = False,
+    cost: Mapping[str, float] | None = None,
 ) -> list[MutantResult]:
     """``mutation.run_mutant`` for each; one that cannot run (its components select nothing) is missed.
 
-    ``first_catch`` stops each mutant at the first case that catches it (the quick mode): the
-    verdict is the same, the row counts cover only the cases run.
+    ``first_catch`` stops each mutant at the first case that catches it (the quick mode), trying
+    the cases in order of ``cost`` (seconds per case name, e.g. from ``run_all``): the verdict is
+    the same, the row counts cover only the cases run.
     """
     results = []
     for i, m in enumerate(mutants):
         if progress is not None:
             progress(i, len(mutants), m.name)
         try:
-            results.append(_first_catch(m, seed) if first_catch else run_mutant(m, seed=seed))
+            results.append(_first_catch(m, seed, cost) if first_catch else run_mutant(m, seed=seed))
         except Exception as exc:
             results.append(MutantResult(m.name, m.description, m.book_bug, False, 0, 0, f"could not run: {exc}"))
     if progress is not None:

@@ -156,8 +156,8 @@ def build_report(
         rows=pd.DataFrame(), quick=quick, started=datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
     cases = select(only)
+    seconds: dict[str, float] = {}  # per case; quick mode orders the mutants' cases by it
     if quick:  # float64 (the gate) for every case; float32 only for those that took under a second
-        seconds: dict[str, float] = {}
         f64 = run_all(cases, ("float64",), devices(), progress=Progress("cases float64", stream), seconds=seconds)
         fast = [c for c in cases if seconds[c.name] <= QUICK_CASE_SECONDS]
         data.float64_only = [c.name for c in cases if seconds[c.name] > QUICK_CASE_SECONDS]
@@ -167,7 +167,8 @@ def build_report(
         data.rows = run_all(cases, DTYPES, devices(), progress=Progress("cases", stream))
     if mutants:
         chosen = _mutants_for(cases, only is not None)
-        data.mutants = run_mutants(chosen, progress=Progress("mutants", stream), first_catch=quick)
+        progress = Progress("mutants", stream)
+        data.mutants = run_mutants(chosen, progress=progress, first_catch=quick, cost=seconds)
     if experiments:
         _run_experiments(data, quick, stream)
     if bench:
