@@ -74,6 +74,11 @@ def test_sequence_cross_entropy_rejects_bad_input(side: str) -> None:
             loss(np.full_like(logits, np.nan), target)
 
 
+def test_backward_before_forward_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="backward called before forward"):
+        sl.SequenceSoftmaxCrossEntropy().backward()
+
+
 def test_index_targets_give_the_one_hot_loss_and_gradient() -> None:
     rng = np.random.default_rng(3)
     logits = rng.standard_normal((2, 5, 4))

@@ -214,7 +214,7 @@ class SequenceSoftmaxCrossEntropy(SoftmaxCrossEntropy):
         ``p - y`` for one-hot rows and the sum.
     """
 
-    sequence_shape: tuple[int, ...]
+    sequence_shape: tuple[int, ...] | None = None  # (N, L, V) of the last forward
 
     def forward(self, prediction: Array, target: np.ndarray[Any, Any]) -> float:
         name = type(self).__name__
@@ -239,4 +239,6 @@ class SequenceSoftmaxCrossEntropy(SoftmaxCrossEntropy):
     __call__ = forward
 
     def backward(self) -> Array:
+        if self.sequence_shape is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         return super().backward().reshape(self.sequence_shape)  # (N*L, V) -> (N, L, V)
