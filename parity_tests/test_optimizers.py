@@ -56,7 +56,7 @@ def test_sgd_updates_in_place_so_layers_see_the_step() -> None:
     assert p.data is data
 
 
-@pytest.mark.parametrize("lr", [0.0, -0.1, "0.1"])
+@pytest.mark.parametrize("lr", [0.0, -0.1, "0.1", float("nan"), float("inf"), True])
 def test_sgd_rejects_bad_learning_rate(lr: object) -> None:
     with pytest.raises(ValueError, match="learning rate"):
         so.SGD([Parameter(np.zeros(1))], lr=lr)  # type: ignore[arg-type]

@@ -39,8 +39,8 @@ class Optimizer:
             if not isinstance(p, Parameter):
                 raise TypeError(f"{type(self).__name__} expects scratch Parameters, got {type(p).__name__}")
         lr = defaults.get("lr")
-        if not isinstance(lr, (int, float)) or lr <= 0:
-            raise ValueError(f"learning rate must be a positive number, got {lr!r}")
+        if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not 0 < lr < float("inf"):
+            raise ValueError(f"learning rate must be a positive number, finite, got {lr!r}")  # NaN fails 0 < lr
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = [{"params": params, **defaults}]
         self.state: dict[Parameter, dict[str, Array]] = {}

@@ -13,6 +13,12 @@ import torch
 Optimizer = torch.optim.Optimizer
 
 
+def _check_lr(lr: object) -> None:
+    """The scratch twin's check: a positive finite number (``torch.optim`` accepts NaN and inf)."""
+    if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not 0 < lr < float("inf"):
+        raise ValueError(f"learning rate must be a positive number, finite, got {lr!r}")
+
+
 class SGD(torch.optim.SGD):
     """``torch.optim.SGD`` without momentum: ``p <- p - lr * g``.
 
@@ -22,8 +28,7 @@ class SGD(torch.optim.SGD):
     """
 
     def __init__(self, params: Iterable[torch.nn.Parameter], lr: float) -> None:
-        if not isinstance(lr, (int, float)) or lr <= 0:
-            raise ValueError(f"learning rate must be a positive number, got {lr!r}")
+        _check_lr(lr)
         super().__init__(params, lr=lr)
 
 
@@ -47,8 +52,7 @@ class AdaGrad(torch.optim.Adagrad):
     ) -> None:
         if form not in ADAGRAD_FORMS:
             raise ValueError(f"unknown AdaGrad form {form!r}; choose from {ADAGRAD_FORMS}")
-        if not isinstance(lr, (int, float)) or lr <= 0:
-            raise ValueError(f"learning rate must be a positive number, got {lr!r}")
+        _check_lr(lr)
         eps = (1e-10 if form == "torch" else 1e-7) if eps is None else eps
         super().__init__(params, lr=lr, eps=eps)
         self.form = form
@@ -91,8 +95,7 @@ class SGDMomentum(torch.optim.SGD):
     ) -> None:
         if form not in MOMENTUM_FORMS:
             raise ValueError(f"unknown SGDMomentum form {form!r}; choose from {MOMENTUM_FORMS}")
-        if not isinstance(lr, (int, float)) or lr <= 0:
-            raise ValueError(f"learning rate must be a positive number, got {lr!r}")
+        _check_lr(lr)
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
         super().__init__(params, lr=lr, momentum=momentum)
