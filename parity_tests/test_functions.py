@@ -147,6 +147,10 @@ def test_matmul_rejects_wrong_ranks_empty_batches_and_wrong_upstream_shapes() ->
         sf.matmul_backward(np.ones((4, 3)), np.ones((3, 2)), np.ones((2, 4)))
     with pytest.raises(ValueError, match="must be a scalar"):
         sf.sigmoid_matmul_sum_backward(np.ones((4, 3)), np.ones((3, 2)), np.ones(2))
+    with pytest.raises(ValueError, match="grad_output contains NaN"):
+        sf.sigmoid_matmul_sum_backward(np.ones((4, 3)), np.ones((3, 2)), float("nan"))
+    with pytest.raises(TypeError, match="grad_output must have a floating dtype"):
+        sf.sigmoid_matmul_sum_backward(np.ones((4, 3)), np.ones((3, 2)), np.array(1))
 
 
 def test_unknown_options_are_rejected() -> None:

@@ -196,6 +196,7 @@ def sigmoid_matmul_sum_backward(X: Array, W: Array, grad_output: float | Array =
     g = np.asarray(grad_output)
     if g.ndim != 0:
         raise ValueError(f"grad_output of a sum must be a scalar, got shape {g.shape}")
+    g = as_float_array(g, "grad_output")  # a float, not NaN or inf
     X, W = _check_matmul(X, W)
     G = np.full((X.shape[0], W.shape[1]), g, dtype=X.dtype)  # (N, out): dL/dS = g everywhere
     return sigmoid_matmul_backward(X, W, G)
