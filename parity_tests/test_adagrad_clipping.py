@@ -95,6 +95,8 @@ def test_adagrad_rejects_bad_options(module: object) -> None:
         module.AdaGrad(params, lr=0.0)  # type: ignore[attr-defined]
     with pytest.raises(ValueError):
         module.AdaGrad(params, eps=-1.0)  # type: ignore[attr-defined]
+    with pytest.raises(ValueError):
+        module.AdaGrad(params, eps=float("nan"))  # type: ignore[attr-defined]
 
 
 def test_clipping_rejects_bad_arguments() -> None:
@@ -105,3 +107,9 @@ def test_clipping_rejects_bad_arguments() -> None:
         so.clip_grad_norm_([p], -1.0)
     with pytest.raises(TypeError, match="scratch Parameters"):
         so.clip_grad_value_([np.zeros(2)], 2.0)  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="clip_value must be positive"):
+        so.clip_grad_value_([p], float("nan"))
+    with pytest.raises(TypeError, match="clip_value must be a number"):
+        so.clip_grad_value_([p], "2")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="max_norm must be a number"):
+        so.clip_grad_norm_([p], None)  # type: ignore[arg-type]

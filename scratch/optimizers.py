@@ -11,6 +11,7 @@ gets the network from the ``Trainer``.)
 from __future__ import annotations
 
 from collections.abc import Iterable
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -106,8 +107,8 @@ class AdaGrad(Optimizer):
         if form not in ADAGRAD_FORMS:
             raise ValueError(f"unknown AdaGrad form {form!r}; choose from {ADAGRAD_FORMS}")
         eps = (1e-10 if form == "torch" else 1e-7) if eps is None else eps
-        if eps < 0:
-            raise ValueError(f"eps must be >= 0, got {eps}")
+        if not 0.0 <= eps < float("inf"):  # NaN fails the comparison too
+            raise ValueError(f"eps must be >= 0 and finite, got {eps}")
         super().__init__(params, {"lr": lr, "eps": eps})
         self.form = form
 
@@ -138,6 +139,8 @@ def clip_grad_value_(parameters: Module | Iterable[Parameter], clip_value: float
 
     ``g <- min(max(g, -c), c)``; the clipped step is then a plain function of the clipped ``g``.
     """
+    if not isinstance(clip_value, Real) or isinstance(clip_value, bool):
+        raise TypeError(f"clip_value must be a number, got {type(clip_value).__name__}")
     if not clip_value > 0:
         raise ValueError(f"clip_value must be positive, got {clip_value!r}")
     for p, grad in _with_grads(parameters):
@@ -151,6 +154,8 @@ def clip_grad_norm_(parameters: Module | Iterable[Parameter], max_norm: float) -
     ``n = sqrt(sum_p ||g_p||^2)``; ``g <- g * min(1, max_norm / (n + 1e-6))``. Returns ``n`` (the
     norm before clipping), as torch does.
     """
+    if not isinstance(max_norm, Real) or isinstance(max_norm, bool):
+        raise TypeError(f"max_norm must be a number, got {type(max_norm).__name__}")
     if not max_norm > 0:
         raise ValueError(f"max_norm must be positive, got {max_norm!r}")
     pairs = _with_grads(parameters)
