@@ -108,21 +108,36 @@ X_OK, Y_OK = _data()
 W_OK = MODELS["linear"](np.random.default_rng(7))
 
 
+#: Bad data, checked alike by both twins (same messages).
+BAD_DATA = [
+    ((X_OK.astype(np.int64), Y_OK, W_OK), TypeError, "X must have a floating dtype"),
+    ((X_OK, np.full_like(Y_OK, np.nan), W_OK), ValueError, "y contains NaN"),
+    ((X_OK, Y_OK[:5], W_OK), ValueError, r"y has shape \(5, 1\), expected \(12, 1\)"),
+    ((X_OK, Y_OK.ravel(), W_OK), ValueError, r"y has shape \(12,\)"),
+    ((X_OK[:0], Y_OK[:0], W_OK), ValueError, "empty batch"),
+    ((X_OK, Y_OK, {"W": W_OK["weight"], "B": W_OK["bias"]}), ValueError, "expected \\['weight', 'bias'\\]"),
+]
+
+
 @pytest.mark.parametrize(
     ("args", "error", "match"),
-    [
-        ((X_OK.astype(np.int64), Y_OK, W_OK), TypeError, "X must have a floating dtype"),
-        ((X_OK, np.full_like(Y_OK, np.nan), W_OK), ValueError, "y contains NaN"),
-        ((X_OK, Y_OK[:5], W_OK), ValueError, r"y has shape \(5, 1\), expected \(12, 1\)"),
-        ((X_OK, Y_OK.ravel(), W_OK), ValueError, r"y has shape \(12,\)"),
-        ((X_OK[:0], Y_OK[:0], W_OK), ValueError, "empty batch"),
-        ((X_OK[:, :3], Y_OK, W_OK), ValueError, r"weight has shape \(1, 4\), expected \(1, 3\)"),
-        ((X_OK, Y_OK, {"W": W_OK["weight"], "B": W_OK["bias"]}), ValueError, "expected \\['weight', 'bias'\\]"),
-    ],
+    [*BAD_DATA, ((X_OK[:, :3], Y_OK, W_OK), ValueError, r"weight has shape \(1, 4\), expected \(1, 3\)")],
 )
 def test_forward_rejects_bad_input_with_a_clear_message(args: tuple[Any, ...], error: type, match: str) -> None:
     with pytest.raises(error, match=match):
         sr.forward(*args)
+
+
+@pytest.mark.parametrize(("args", "error", "match"), BAD_DATA)
+@pytest.mark.parametrize("entry", ["forward", "train"])
+def test_torch_twin_rejects_the_same_bad_input(entry: str, args: tuple[Any, ...], error: type, match: str) -> None:
+    X, y = torch.tensor(args[0]), torch.tensor(args[1])
+    weights = {k: torch.tensor(v) for k, v in args[2].items()}
+    with pytest.raises(error, match=match):
+        if entry == "forward":
+            tr.forward(X, y, weights)
+        else:
+            tr.train(X, y, weights, learning_rate=0.01, batch_size=4, iterations=2)
 
 
 def test_two_layer_forward_rejects_inconsistent_hidden_sizes() -> None:

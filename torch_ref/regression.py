@@ -43,12 +43,34 @@ def model_of(weights: Weights) -> str:
     raise ValueError(f"weights have keys {list(weights)}; expected {list(LINEAR_KEYS)} or {list(TWO_LAYER_KEYS)}")
 
 
+def _check_tensor(t: object, expected: tuple[int | None, ...], name: str) -> None:
+    """The scratch twin's checks (``scratch/_checks.py``), with the same messages."""
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if not t.is_floating_point():
+        raise TypeError(f"{name} must have a floating dtype (float32 or float64), got {t.dtype}")
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if t.dim() != len(expected) or any(e is not None and e != s for e, s in zip(expected, t.shape, strict=True)):
+        want = "(" + ", ".join("N" if e is None else str(e) for e in expected) + ")"
+        raise ValueError(f"{name} has shape {tuple(t.shape)}, expected {want}")
+    if t.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (shape {tuple(t.shape)})")
+
+
+def _check_data(X: torch.Tensor, y: torch.Tensor) -> None:
+    """``X (N, in)`` and ``y (N, 1)``: ``F.mse_loss`` would broadcast a ``(N,)`` target to ``(N, N)``."""
+    _check_tensor(X, (None, None), "X")
+    _check_tensor(y, (X.shape[0], 1), "y")
+
+
 def _linear(X: torch.Tensor, w: Weights) -> torch.Tensor:
     return F.linear(X, w["weight"], w["bias"])
 
 
 def linear_regression_forward(X: torch.Tensor, y: torch.Tensor, weights: Weights) -> tuple[torch.Tensor, Cache]:
     """``P = F.linear(X, weight, bias)``; ``L = F.mse_loss(P, y)``. The cache holds ``L`` and ``P``."""
+    _check_data(X, y)
     P = _linear(X, weights)
     loss = F.mse_loss(P, y)
     return loss, {"loss": loss, "P": P}
@@ -75,6 +97,7 @@ def _two_layer(X: torch.Tensor, w: Weights) -> tuple[torch.Tensor, torch.Tensor]
 
 def two_layer_forward(X: torch.Tensor, y: torch.Tensor, weights: Weights) -> tuple[torch.Tensor, Cache]:
     """``O1 = sigmoid(F.linear(X, weight1, bias1))``; ``P = F.linear(O1, weight2, bias2)``; MSE."""
+    _check_data(X, y)
     O1, P = _two_layer(X, weights)
     loss = F.mse_loss(P, y)
     return loss, {"loss": loss, "O1": O1, "P": P}
@@ -114,6 +137,7 @@ def train(
     permutation: Permutation | None = None,
 ) -> tuple[Weights, list[float]]:
     """SGD on batches in the scratch twin's order: ``permutation(epoch, N)``, default ``seeded_permutation(1)``."""
+    _check_data(X, y)
     order = seeded_permutation(1) if permutation is None else permutation
     params = {k: v.detach().clone().requires_grad_(True) for k, v in weights.items()}
     optimizer = torch.optim.SGD(params.values(), lr=learning_rate)
