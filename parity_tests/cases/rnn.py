@@ -27,7 +27,7 @@ from parity_tests.opcase import Array, InputSpec, OpCase, TwinPair
 
 I, H = 4, 5  # input size, hidden size
 
-#: kind -> (scratch cell, torch cell, scratch layer, torch layer, constructor kwargs, component suffix)
+#: kind -> (scratch cell, torch cell, scratch layer, torch layer, constructor kwargs)
 KINDS: dict[str, tuple[Any, Any, Any, Any, dict[str, Any]]] = {
     "rnn": (sc.RNNCell, tc.RNNCell, sr.RNN, tr.RNN, {}),
     "gru": (sc.GRUCell, tc.GRUCell, sr.GRU, tr.GRU, {}),
