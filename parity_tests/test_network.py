@@ -70,3 +70,26 @@ def test_network_needs_layers(twin: tuple) -> None:
     network, losses = twin
     with pytest.raises(ValueError, match="at least one layer"):
         network.NeuralNetwork([], losses.MeanSquaredError())
+
+
+def test_load_state_dict_takes_torch_tensors_and_is_strict() -> None:
+    scratch, torch_net = _pair()
+    scratch.load_state_dict(torch_net.state_dict())
+    for name, value in torch_net.state_dict().items():
+        np.testing.assert_array_equal(scratch.state_dict()[name], value.numpy())
+    state = scratch.state_dict()
+    with pytest.raises(KeyError, match=r"missing keys \['layers.1.bias'\]"):
+        scratch.load_state_dict({k: v for k, v in state.items() if k != "layers.1.bias"})
+    with pytest.raises(KeyError, match=r"unexpected keys \['extra'\]"):
+        scratch.load_state_dict({**state, "extra": np.zeros(1)})
+    with pytest.raises(ValueError, match=r"'layers.0.weight' has shape \(3, 4\), expected \(4, 3\)"):
+        scratch.load_state_dict({**state, "layers.0.weight": np.zeros((3, 4))})
+    with pytest.raises(TypeError, match="floating point"):
+        scratch.load_state_dict({**state, "layers.0.bias": np.zeros(4, dtype=np.int64)})
+
+
+def test_module_to_casts_to_float_dtypes_only() -> None:
+    scratch, _ = _pair()
+    assert all(v.dtype == np.float32 for v in scratch.to(np.float32).state_dict().values())
+    with pytest.raises(TypeError, match="floating dtype"):
+        scratch.to(np.int64)  # type: ignore[arg-type]

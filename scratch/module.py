@@ -114,6 +114,10 @@ class Module:
 
     def to(self, dtype: type[np.floating[Any]] | np.dtype[Any]) -> Module:
         """Cast every parameter to ``dtype`` (float32 or float64), like ``nn.Module.to``."""
+        if not np.issubdtype(np.dtype(dtype), np.floating):
+            raise TypeError(
+                f"{type(self).__name__}.to needs a floating dtype (float32 or float64), got {np.dtype(dtype)}"
+            )
         for p in self.parameters():
             p.data = p.data.astype(dtype)
             p.grad = None
