@@ -8,7 +8,7 @@ the row names the worst index with both values there.
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -172,6 +172,37 @@ def make_row(
         "note": comparison.note,
         "versions": versions(),
     }
+
+
+@dataclass
+class RowLog:
+    """The rows of one run of a case: the fields they all share are given once.
+
+    ``log.add(check, target, comparison, tol)`` appends ``make_row(...)`` with this run's
+    ``case``, ``seed``, ``dtype``, ``device`` and ``shapes``.
+    """
+
+    case: Any
+    seed: int
+    dtype: str
+    device: str
+    shapes: str = ""
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, check: str, target: str, comparison: Comparison, tol: Tolerance) -> None:
+        self.rows.append(
+            make_row(
+                case=self.case,
+                seed=self.seed,
+                dtype=self.dtype,
+                device=self.device,
+                check=check,
+                target=target,
+                comparison=comparison,
+                tol=tol,
+                shapes=self.shapes,
+            )
+        )
 
 
 def np_dtype(dtype: str) -> np.dtype[Any]:

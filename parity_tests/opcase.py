@@ -26,10 +26,10 @@ import torch
 from parity_tests.harness import (
     FD_EPS,
     Comparison,
+    RowLog,
     Tolerance,
     compare,
     fd_tolerance,
-    make_row,
     np_dtype,
     tolerance_for,
 )
@@ -178,22 +178,10 @@ class OpCase:
         inputs = {n: (a.astype(dt) if a.dtype.kind == "f" else a) for n, a in raw.items()}
         shapes = " ".join(f"{n}{tuple(a.shape)}" for n, a in inputs.items())
         tol = self.tolerance(dtype)
-        rows: list[Row] = []
+        log = RowLog(self, seed, dtype, device, shapes)
 
         def row(check: str, target: str, comp: Comparison, t: Tolerance = tol) -> None:
-            rows.append(
-                make_row(
-                    case=self,
-                    seed=seed,
-                    dtype=dtype,
-                    device=device,
-                    check=check,
-                    target=target,
-                    comparison=comp,
-                    tol=t,
-                    shapes=shapes,
-                )
-            )
+            log.add(check, target, comp, t)
 
         if pair.scratch_module is not None:
             pair.scratch_module.to(dt)
@@ -228,7 +216,7 @@ class OpCase:
             fd_tol = fd_tolerance(magnitude)
             for target, comp in self._finite_differences(pair, inputs, v, grads_s, rng, fd_tol):
                 row("finite_difference", target, comp, fd_tol)
-        return rows
+        return log.rows
 
     @staticmethod
     def _grad_comparison(grads: Mapping[str, Array], name: str, ref: Array, tol: Tolerance) -> Comparison:

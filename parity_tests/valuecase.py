@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from parity_tests.harness import Comparison, Tolerance, compare, make_row, np_dtype, tolerance_for
+from parity_tests.harness import Comparison, RowLog, Tolerance, compare, np_dtype, tolerance_for
 from parity_tests.opcase import Array, InputSpec
 
 ScratchOutputs = Callable[[dict[str, Array]], Mapping[str, Array]]
@@ -52,7 +52,7 @@ class ValueCase:
         tol = self.tolerances.get(dtype) or tolerance_for(dtype, self.op_class)
         out_s = self.scratch_outputs(inputs)
         out_t = self.torch_outputs({n: torch.tensor(a, device=device) for n, a in inputs.items()})
-        rows = []
+        log = RowLog(self, seed, dtype, device, shapes)
         for key in [*out_s, *(k for k in out_t if k not in out_s)]:
             if key not in out_t:
                 comparison = Comparison.failure(f"the torch twin returned no {key!r}")
@@ -60,17 +60,5 @@ class ValueCase:
                 comparison = Comparison.failure(f"the scratch twin returned no {key!r}")
             else:
                 comparison = compare(out_s[key], out_t[key].detach().cpu().numpy(), tol)
-            rows.append(
-                make_row(
-                    case=self,
-                    seed=seed,
-                    dtype=dtype,
-                    device=device,
-                    check="forward",
-                    target=key,
-                    comparison=comparison,
-                    tol=tol,
-                    shapes=shapes,
-                )
-            )
-        return rows
+            log.add("forward", key, comparison, tol)
+        return log.rows

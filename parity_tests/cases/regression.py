@@ -20,7 +20,7 @@ import torch
 
 import scratch.regression as sr
 import torch_ref.regression as tr
-from parity_tests.harness import compare, make_row, np_dtype, tolerance_for
+from parity_tests.harness import RowLog, compare, np_dtype, tolerance_for
 from parity_tests.opcase import Array, InputSpec, OpCase, TwinPair
 from parity_tests.valuecase import ValueCase
 
@@ -131,21 +131,10 @@ def compare_training(
     results = {"loss": compare(loss_s, loss_t, tol)}
     results.update({k: compare(w_s[k], w_t_np[k], tol) for k in w_s})
     shapes = f"X{X.shape} y{y.shape} batch {options['batch_size']} x {options['iterations']} steps"
-    rows = [
-        make_row(
-            case=case,
-            seed=seed,
-            dtype=dtype,
-            device=device,
-            check="trajectory",
-            target=target,
-            comparison=comp,
-            tol=tol,
-            shapes=shapes,
-        )
-        for target, comp in results.items()
-    ]
-    return TrainingRun(rows, w_s, w_t_np, loss_s, loss_t)
+    log = RowLog(case, seed, dtype, device, shapes)
+    for target, comp in results.items():
+        log.add("trajectory", target, comp, tol)
+    return TrainingRun(log.rows, w_s, w_t_np, loss_s, loss_t)
 
 
 @dataclass
