@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 import scratch.activations as sa
+import scratch.layers as sl
 import scratch.losses as sL
 import scratch.operations as so
 import scratch.optimizers as sopt
@@ -47,6 +48,13 @@ def _weight_grad_transposed(self: so.WeightMultiply, grad_output: Array) -> Arra
 
 def _sigmoid_grad_from_input(self: sa.Sigmoid, grad_output: Array) -> Array:
     return grad_output * self.input * (1.0 - self.input)  # s'(x) taken at the input, not the output
+
+
+def _layer_backward_in_forward_order(self: sl.Layer, grad_output: Array) -> Array:
+    grad = grad_output
+    for op in self.operations:  # forward order: the activation's derivative is applied last, not first
+        grad = op.backward(grad)
+    return grad
 
 
 def _never_improves_after_first(self: st.Trainer, epoch: int, loss: float) -> bool:
@@ -98,6 +106,14 @@ MUTANTS = [
         "_input_grad",
         _sigmoid_grad_from_input,
         ("Sigmoid", "NeuralNetwork"),
+    ),
+    Mutant(
+        "layer_backward_in_forward_order",
+        "Layer backward runs its operations in forward order instead of in reverse",
+        sl.Layer,
+        "backward",
+        _layer_backward_in_forward_order,
+        ("Dense", "NeuralNetwork"),
     ),
     Mutant(
         "early_stopping_too_eager",
