@@ -223,3 +223,11 @@ def test_report_of_a_broken_twin_says_fail_and_exits_1(tmp_path: Path, monkeypat
     assert main(argv) == 1
     text = (out / "REPORT.md").read_text()
     assert "**FAIL**" in text and "## Failing checks" in text and "activation_sigmoid" in text
+
+
+def test_report_only_a_training_run_and_a_component_benches_the_operator_cases(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    argv = ["report", "--out", str(out), "--quick", "--only", "boston_linear", "Sigmoid", "--no-mutants"]
+    assert main([*argv, "--no-experiments"]) == 0
+    assert set(pd.read_csv(out / "bench.csv")["case"]) == {"activation_sigmoid"}
+    assert set(pd.read_csv(out / "rows.csv")["case"]) == {"activation_sigmoid", "boston_linear"}

@@ -29,7 +29,8 @@ import pandas as pd
 
 from parity_tests.harness import DTYPES
 from parity_tests.mutation import Mutant, MutantResult, all_mutants
-from parity_tests.registry import Case, devices, select
+from parity_tests.opcase import OpCase
+from parity_tests.registry import Case, UnknownComponentError, devices, select
 from parity_tests.summary import run_all, run_mutants
 from parity_tests.textui import Progress
 from reports import html, plots
@@ -95,6 +96,21 @@ def _mutants_for(cases: list[Case], restricted: bool) -> list[Mutant]:
     return chosen
 
 
+def _bench_cases(only: list[str] | None, quick: bool) -> list[OpCase]:
+    """Operator cases to time: all, or those of ``only`` (a name with none, e.g. a training run, adds none)."""
+    from parity_tests.bench import select_bench
+
+    if only is None:
+        return select_bench(None, include_bench=not quick)
+    chosen: list[OpCase] = []
+    for name in only:
+        try:
+            chosen += [c for c in select_bench([name], include_bench=not quick) if c not in chosen]
+        except UnknownComponentError:
+            continue
+    return chosen
+
+
 def _run_experiments(data: ReportData, quick: bool, stream: TextIO) -> None:
     from parity_tests.experiments import all_experiments
     from parity_tests.train import run_experiment
@@ -121,7 +137,7 @@ def _all_rows(data: ReportData) -> pd.DataFrame:
     for name, result in data.experiments.items():
         if result.rows:
             parts.append(pd.DataFrame(result.rows).assign(source=f"experiment:{name}"))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return pd.concat(parts, ignore_index=True)
 
 
 def _write_plots(data: ReportData, out: Path) -> None:
@@ -172,9 +188,9 @@ def build_report(
     if experiments:
         _run_experiments(data, quick, stream)
     if bench:
-        from parity_tests.bench import one_per_component, run_bench, select_bench
+        from parity_tests.bench import one_per_component, run_bench
 
-        bench_cases = select_bench(only, include_bench=not quick)
+        bench_cases = _bench_cases(only, quick)
         bench_cases = one_per_component(bench_cases) if quick else bench_cases
         data.bench = run_bench(bench_cases, min_time=0.005 if quick else 0.1, progress=Progress("bench", stream))
     data.seconds = time.monotonic() - t0
