@@ -111,6 +111,18 @@ def grad_check_name(name: str) -> str:
     return f"grad_{name}"
 
 
+def dtype_failure(value: Any, dt: np.dtype[Any]) -> Comparison | None:
+    """A failed ``Comparison`` when a scratch array is not in the case's dtype, else ``None``.
+
+    A silent float64 upcast would let a float32 row pass for the wrong reason. 0-d values are
+    exempt: a loss is returned as a Python float, computed in the case's dtype.
+    """
+    arr = np.asarray(value)
+    if arr.ndim > 0 and arr.dtype != dt:
+        return Comparison.failure(f"scratch array has dtype {arr.dtype}, but the case runs in {dt}")
+    return None
+
+
 #: The tolerance of the state-dict copy: the bits must survive the round trip unchanged.
 EXACT = Tolerance(0.0, 0.0, "exact copy: scratch -> torch -> numpy moves bits, no arithmetic")
 
@@ -197,7 +209,7 @@ class OpCase:
         }
         out_s = pair.scratch_forward(inputs)
         out_t = pair.torch_forward(t_inputs)
-        row("forward", "output", compare(out_s, out_t.detach().cpu().numpy(), tol))
+        row("forward", "output", dtype_failure(out_s, dt) or compare(out_s, out_t.detach().cpu().numpy(), tol))
 
         v = rng.standard_normal(np.shape(out_s)).astype(dt)  # random upstream gradient
         grads_s = pair.scratch_backward(v)
@@ -205,11 +217,11 @@ class OpCase:
         for n, t in t_inputs.items():
             if t.requires_grad:
                 ref = t.grad.cpu().numpy() if t.grad is not None else np.zeros(t.shape)
-                row(grad_check_name(n), n, self._grad_comparison(grads_s, n, ref, tol))
+                row(grad_check_name(n), n, self._grad_comparison(grads_s, n, ref, tol, dt))
         if pair.torch_module is not None:
             for n, p in pair.torch_module.named_parameters():
                 ref = p.grad.cpu().numpy() if p.grad is not None else np.zeros(tuple(p.shape))
-                row(grad_check_name(n), n, self._grad_comparison(grads_s, n, ref, tol))
+                row(grad_check_name(n), n, self._grad_comparison(grads_s, n, ref, tol, dt))
 
         if self.fd and dtype == "float64" and device == "cpu":
             magnitude = float(np.sum(np.abs(v.astype(np.float64) * out_s)))
@@ -219,10 +231,12 @@ class OpCase:
         return log.rows
 
     @staticmethod
-    def _grad_comparison(grads: Mapping[str, Array], name: str, ref: Array, tol: Tolerance) -> Comparison:
+    def _grad_comparison(
+        grads: Mapping[str, Array], name: str, ref: Array, tol: Tolerance, dt: np.dtype[Any]
+    ) -> Comparison:
         if name not in grads:
             return Comparison.failure(f"scratch wrote no gradient for {name!r}")
-        return compare(grads[name], ref, tol)
+        return dtype_failure(grads[name], dt) or compare(grads[name], ref, tol)
 
     @staticmethod
     def _fd_comparison(grads: Mapping[str, Array], name: str, u: Array, numeric: float, tol: Tolerance) -> Comparison:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +13,7 @@ import scratch.layers as sl
 import torch_ref.layers as tl
 from parity_tests.mutation import Mutant, run_mutant
 from parity_tests.opcase import InputSpec, copy_state
+from parity_tests.registry import select
 from parity_tests.valuecase import ValueCase
 
 pytestmark = pytest.mark.ch1
@@ -75,3 +78,16 @@ def test_a_mutant_caught_only_by_a_crash_is_told_apart_from_one_caught_by_a_chec
     crashed, checked = run_mutant(crash), run_mutant(wrong)
     assert crashed.caught and crashed.crashed == 1 and not crashed.caught_by_a_check
     assert checked.caught and checked.crashed == 0 and checked.caught_by_a_check
+
+
+def _upcast_sigmoid(x: np.ndarray) -> np.ndarray:
+    return sf.stable_sigmoid(x.astype(np.float64))  # float32 in, float64 out: more accurate than asked
+
+
+def test_a_scratch_array_in_another_dtype_fails_the_float32_row() -> None:
+    (case,) = select(["sigmoid"])
+    with mock.patch.object(sf, "sigmoid", _upcast_sigmoid):
+        rows = {r["check"]: r for r in case.run("float32")}
+    assert not rows["forward"]["passed"]
+    assert "dtype float64, but the case runs in float32" in rows["forward"]["note"]
+    assert all(r["passed"] for r in case.run("float32"))

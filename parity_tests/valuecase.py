@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from parity_tests.harness import Comparison, RowLog, Tolerance, compare, np_dtype, tolerance_for
-from parity_tests.opcase import Array, InputSpec
+from parity_tests.opcase import Array, InputSpec, dtype_failure
 
 ScratchOutputs = Callable[[dict[str, Array]], Mapping[str, Array]]
 TorchOutputs = Callable[[dict[str, torch.Tensor]], Mapping[str, torch.Tensor]]
@@ -59,6 +59,7 @@ class ValueCase:
             elif key not in out_s:
                 comparison = Comparison.failure(f"the scratch twin returned no {key!r}")
             else:
-                comparison = compare(out_s[key], out_t[key].detach().cpu().numpy(), tol)
+                reference = out_t[key].detach().cpu().numpy()
+                comparison = dtype_failure(out_s[key], dt) or compare(out_s[key], reference, tol)
             log.add("forward", key, comparison, tol)
         return log.rows
