@@ -23,6 +23,7 @@ from parity_tests.bench import COLUMNS
 from parity_tests.cli import main
 from parity_tests.experiments import Experiment, ExperimentResult
 from parity_tests.mutation import Mutant
+from reports import plots
 from reports.build import ReportError, prepare_folder
 
 pytestmark = pytest.mark.ch3
@@ -231,3 +232,16 @@ def test_report_only_a_training_run_and_a_component_benches_the_operator_cases(t
     assert main([*argv, "--no-experiments"]) == 0
     assert set(pd.read_csv(out / "bench.csv")["case"]) == {"activation_sigmoid"}
     assert set(pd.read_csv(out / "rows.csv")["case"]) == {"activation_sigmoid", "boston_linear"}
+
+
+def test_scaling_plot_draws_shapes_benched_at_three_batch_sizes(tmp_path: Path) -> None:
+    def row(n: int, channels: int) -> dict[str, object]:
+        shapes = f"input({n}, {channels}, 28, 28)"
+        return {"component": "Conv2d", "shapes": shapes, "phase": "forward_backward", "threads": 1}
+
+    timing = {"scratch_median_s": 1e-3, "torch_median_s": 5e-4}
+    two_sizes = pd.DataFrame([row(n, 1) | timing for n in (1, 8)] + [row(60, 16) | timing])
+    assert plots.scaling(two_sizes, tmp_path / "none.png") is None  # (60, 16, ...) is another shape
+    three_sizes = pd.DataFrame([row(n, 1) | timing for n in (1, 8, 60)])
+    assert plots.scaling(three_sizes, tmp_path / "scaling.png") == tmp_path / "scaling.png"
+    assert (tmp_path / "scaling.png").stat().st_size > 0

@@ -144,6 +144,7 @@ def _write_plots(data: ReportData, out: Path) -> None:
     made = {
         "Error budget used (component x check)": plots.budget_heatmap(data.rows, out / "budget_heatmap.png"),
         "Speed: scratch / torch": plots.speed_bars(data.bench, out / "speed.png") if not data.bench.empty else None,
+        "Speed against batch size": plots.scaling(data.bench, out / "scaling.png") if not data.bench.empty else None,
     }
     for name, result in data.experiments.items():
         made[f"Training curves: {name}"] = plots.curves(name, result.curves, out / f"curves_{name}.png")

@@ -223,6 +223,8 @@ def _speed(data: ReportData) -> list[str]:
     out += [markdown_table(head, body), ""]
     if "Speed: scratch / torch" in data.plots:
         out += [f"![speed]({data.plots['Speed: scratch / torch']})", ""]
+    if "Speed against batch size" in data.plots:
+        out += [f"![speed against batch size]({data.plots['Speed against batch size']})", ""]
     return out
 
 

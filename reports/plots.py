@@ -5,6 +5,7 @@
   dtype/device.
 - ``speed_bars``: ratio scratch/torch of the forward+backward median per case, per thread count,
   on a log axis (1 = the same speed).
+- ``scaling``: forward+backward time against batch size where a component is benched at several.
 - ``curves``: scratch and torch loss per step for each run of an experiment, with their absolute
   difference below on a log axis.
 """
@@ -96,6 +97,36 @@ def speed_bars(bench: pd.DataFrame, path: Path) -> Path | None:
     ax.set_xlabel("time ratio scratch / torch (forward + backward, median); > 1: NumPy twin slower")
     ax.legend(fontsize=8)
     fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def scaling(bench: pd.DataFrame, path: Path) -> Path | None:
+    """Forward+backward time against batch size, for each shape benched at 3 or more batch sizes.
+
+    The batch size is the first dimension of the case's first input (the ``shapes`` column); cases
+    whose shapes differ only there form one series.
+    """
+    data = bench[bench["phase"] == "forward_backward"].copy()
+    data["batch"] = pd.to_numeric(data["shapes"].str.extract(r"\((\d+)", expand=False), errors="coerce")
+    data = data.dropna(subset=["batch"])
+    data["series"] = data["component"] + " " + data["shapes"].str.replace(r"\(\d+", "(N", n=1, regex=True)
+    series = [str(k) for k, g in data.groupby("series") if g["batch"].nunique() >= 3]
+    if not series:
+        return None
+    fig, axes = plt.subplots(1, len(series), figsize=(5 * len(series), 4), squeeze=False)
+    for ax, key in zip(axes[0], series, strict=True):
+        g = data[data["series"] == key]
+        for n in sorted(g["threads"].unique()):
+            sub = g[g["threads"] == n].groupby("batch")[["scratch_median_s", "torch_median_s"]].median()
+            ax.loglog(sub.index, sub["scratch_median_s"], "o-", label=f"scratch, {n} thr")
+            ax.loglog(sub.index, sub["torch_median_s"], "s--", label=f"torch, {n} thr")
+        ax.set_title(f"{key}: forward + backward", fontsize=9)
+        ax.set_xlabel("batch size N")
+        ax.set_ylabel("seconds (median)")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
 
