@@ -29,6 +29,13 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def _load() -> str:
+    try:
+        return " / ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1 / 5 / 15 min)"
+    except OSError:  # not available on this platform
+        return "unknown"
+
+
 def _environment(data: ReportData) -> list[str]:
     import torch
 
@@ -40,7 +47,8 @@ def _environment(data: ReportData) -> list[str]:
         f"- Versions: {versions()}",
         f"- Platform: {platform.platform()}",
         f"- CPU: {_cpu_model()}; {all_threads()} usable cores (os.cpu_count {os.cpu_count()}); GPU: {gpu}",
-        f"- torch threads by default: {torch.get_num_threads()}",
+        f"- torch threads by default: {torch.get_num_threads()}; load average at the end {_load()}"
+        " (timings on a busy machine are noisy)",
     ]
 
 
