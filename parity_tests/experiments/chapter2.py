@@ -112,7 +112,8 @@ def run(args: argparse.Namespace) -> ExperimentResult:
     text = (
         f"Boston housing, the book's protocol ({len(data.X_train)} train / {len(data.X_test)} test rows, "
         f"features standardised on all rows). SGD, batch {args.batch_size}, learning rate {args.learning_rate} "
-        f"(= the book's 0.001 on un-averaged gradients of {args.batch_size} rows), hidden {args.hidden}, "
+        f"(our choice: the step a rate of 0.001 takes on the book's un-averaged gradients of {args.batch_size} rows), "
+        f"hidden {args.hidden}, "
         f"seed {args.seed}, {args.dtype}. Each twin's metrics come from its own trained weights and `predict`."
     )
     return ExperimentResult(NAME, pd.DataFrame(table), curves, rows, text)
