@@ -1,7 +1,10 @@
 """Specification: every ``layers`` case matches torch in float64 (the gate) and float32."""
 
+import numpy as np
 import pytest
+import torch
 
+import scratch.layers as sl
 from parity_tests.registry import Case, assert_case_passes, case_params
 
 
@@ -13,3 +16,43 @@ def test_layers_match_torch_float64(case: Case) -> None:
 @pytest.mark.parametrize("case", case_params("layers"))
 def test_layers_match_torch_float32(case: Case) -> None:
     assert_case_passes(case, "float32")
+
+
+BAD_DENSE_INPUTS = {
+    "wrong_width": (np.ones((4, 12)), ValueError, r"Dense input has shape \(4, 12\), expected \(N, 13\)"),
+    "not_2d": (np.ones(13), ValueError, r"expected \(N, 13\)"),
+    "integer_dtype": (np.ones((4, 13), dtype=np.int64), TypeError, "floating dtype.*int64"),
+    "empty_batch": (np.ones((0, 13)), ValueError, "empty batch"),
+    "nan": (np.full((4, 13), np.nan), ValueError, "NaN"),
+    "not_an_array": ([[1.0] * 13], TypeError, "numpy ndarray"),
+}
+
+
+@pytest.mark.ch3
+@pytest.mark.parametrize("bad", BAD_DENSE_INPUTS.values(), ids=list(BAD_DENSE_INPUTS))
+def test_dense_rejects_bad_input_with_a_clear_error(bad: tuple[object, type[Exception], str]) -> None:
+    x, error, message = bad
+    layer = sl.Dense(13, 1, rng=np.random.default_rng(0))
+    with pytest.raises(error, match=message):
+        layer.forward(x)  # type: ignore[arg-type]
+
+
+@pytest.mark.ch3
+def test_dense_rejects_a_gradient_of_the_wrong_shape() -> None:
+    layer = sl.Dense(13, 2, rng=np.random.default_rng(0))
+    layer.forward(np.ones((4, 13)))
+    with pytest.raises(ValueError, match=r"grad_output has shape \(4, 3\), expected \(4, 2\)"):
+        layer.backward(np.ones((4, 3)))
+
+
+@pytest.mark.ch3
+def test_dense_state_dict_loads_into_nn_linear_and_rejects_wrong_shapes() -> None:
+    layer = sl.Dense(5, 3, rng=np.random.default_rng(0))
+    linear = torch.nn.Linear(5, 3, dtype=torch.float64)
+    linear.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})
+    x = np.random.default_rng(1).standard_normal((2, 5))
+    np.testing.assert_allclose(linear(torch.from_numpy(x)).detach().numpy(), layer.forward(x), rtol=1e-12)
+    with pytest.raises(ValueError, match="'weight' has shape"):
+        layer.load_state_dict({"weight": np.ones((5, 3)), "bias": np.ones(3)})
+    with pytest.raises(KeyError, match="missing keys"):
+        layer.load_state_dict({"weight": np.ones((3, 5))})
