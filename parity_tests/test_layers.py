@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import scratch.layers as sl
+import torch_ref.layers as tl
 from parity_tests.registry import Case, assert_case_passes, case_params
 
 
@@ -56,3 +57,17 @@ def test_dense_state_dict_loads_into_nn_linear_and_rejects_wrong_shapes() -> Non
         layer.load_state_dict({"weight": np.ones((5, 3)), "bias": np.ones(3)})
     with pytest.raises(KeyError, match="missing keys"):
         layer.load_state_dict({"weight": np.ones((3, 5))})
+
+
+@pytest.mark.ch3
+@pytest.mark.parametrize("twin", [sl, tl], ids=["scratch", "torch"])
+def test_dense_rejects_an_activation_given_by_name(twin: object) -> None:
+    with pytest.raises(TypeError, match="activation must be"):
+        twin.Dense(3, 2, "sigmoid")  # type: ignore[attr-defined]
+
+
+@pytest.mark.ch3
+@pytest.mark.parametrize("sizes", [(0, 2), (3, -1), (2.5, 2)])
+def test_scratch_dense_rejects_sizes_that_are_not_positive_integers(sizes: tuple) -> None:
+    with pytest.raises(ValueError, match="positive integer sizes"):
+        sl.Dense(*sizes)

@@ -83,8 +83,10 @@ class Dense(Layer):
         rng: np.random.Generator | None = None,
         weight_init: str = "standard",
     ) -> None:
-        if in_features < 1 or out_features < 1:
-            raise ValueError(f"Dense needs positive sizes, got ({in_features}, {out_features})")
+        if not all(isinstance(n, (int, np.integer)) and n >= 1 for n in (in_features, out_features)):
+            raise ValueError(f"Dense needs positive integer sizes, got ({in_features!r}, {out_features!r})")
+        if activation is not None and not isinstance(activation, Operation):
+            raise TypeError(f"Dense activation must be an Operation such as Sigmoid(), got {activation!r}")
         rng = np.random.default_rng() if rng is None else rng
         self.in_features = in_features
         self.out_features = out_features

@@ -38,6 +38,8 @@ class Dense(nn.Linear):
         generator: torch.Generator | None = None,
         weight_init: str | None = None,
     ) -> None:
+        if activation is not None and not isinstance(activation, nn.Module):
+            raise TypeError(f"Dense activation must be an nn.Module such as nn.Sigmoid(), got {activation!r}")
         super().__init__(in_features, out_features)
         if weight_init is not None:
             weight, bias = dense_init(weight_init, in_features, out_features, generator)
