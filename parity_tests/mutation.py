@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -71,9 +72,21 @@ def all_mutants() -> tuple[Mutant, ...]:
     return tuple(mutants)
 
 
-def run_mutant(mutant: Mutant, seed: int = 0) -> MutantResult:
-    """Apply ``mutant``, run its components' cases in float64, and say whether anything failed."""
+def run_mutant(
+    mutant: Mutant,
+    seed: int = 0,
+    *,
+    first_catch: bool = False,
+    order: Callable[[Case], float] | None = None,
+) -> MutantResult:
+    """Apply ``mutant``, run its components' cases in float64, and say whether anything failed.
+
+    ``first_catch`` stops at the first case with a failing row (the verdict is the same; the row
+    counts then cover only the cases run), trying the cases in ``order`` (cheapest first, say).
+    """
     cases: list[Case] = select(list(mutant.components))
+    if order is not None:
+        cases.sort(key=order)
     failing, total, crashed, evidence = 0, 0, 0, ""
     with mock.patch.object(mutant.target, mutant.attribute, mutant.replacement):
         for case in cases:
@@ -84,12 +97,14 @@ def run_mutant(mutant: Mutant, seed: int = 0) -> MutantResult:
                 total += 1
                 crashed += 1
                 evidence = evidence or f"{case.name}: raised {type(exc).__name__}: {exc}"
-                continue
+                rows = []
             total += len(rows)
             for r in rows:
                 if not r["passed"]:
                     failing += 1
                     evidence = evidence or (f"{r['case']} {r['check']}[{r['target']}] budget {r['budget_used']:.3g}")
+            if first_catch and failing:
+                break
     return MutantResult(
         mutant.name, mutant.description, mutant.book_bug, failing > 0, failing, total, evidence, crashed
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,7 @@ import pandas as pd
 from parity_tests.harness import Comparison, Tolerance, make_row
 from parity_tests.mutation import Mutant, MutantResult, run_mutant
 from parity_tests.opcase import OpCase
-from parity_tests.registry import Case, run_cases, select
+from parity_tests.registry import Case, run_cases
 from parity_tests.textui import fmt_budget, text_table, verdict
 
 
@@ -60,7 +59,7 @@ def run_all(
 
 
 def _first_catch(mutant: Mutant, seed: int, cost: Mapping[str, float] | None) -> MutantResult:
-    """``run_mutant`` one selected case at a time, cheapest first, stopping at the first catch.
+    """``run_mutant`` cheapest case first, stopping at the first catch.
 
     ``cost`` (seconds per case name) orders the cases; without it, operator cases go first.
     """
@@ -68,14 +67,7 @@ def _first_catch(mutant: Mutant, seed: int, cost: Mapping[str, float] | None) ->
     def key(case: Case) -> float:
         return cost.get(case.name, math.inf) if cost else float(not isinstance(case, OpCase))
 
-    cases = sorted(select(list(mutant.components)), key=key)
-    failing, total, evidence = 0, 0, ""
-    for case in cases:
-        r = run_mutant(replace(mutant, components=(case.name,)), seed=seed)
-        failing, total, evidence = failing + r.failing_rows, total + r.total_rows, evidence or r.evidence
-        if r.caught:
-            break
-    return MutantResult(mutant.name, mutant.description, mutant.book_bug, failing > 0, failing, total, evidence)
+    return run_mutant(mutant, seed=seed, first_catch=True, order=key)
 
 
 def run_mutants(
