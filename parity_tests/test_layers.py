@@ -1,5 +1,8 @@
 """Specification: every ``layers`` case matches torch in float64 (the gate) and float32."""
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pytest
 import torch
@@ -71,3 +74,36 @@ def test_dense_rejects_an_activation_given_by_name(twin: object) -> None:
 def test_scratch_dense_rejects_sizes_that_are_not_positive_integers(sizes: tuple) -> None:
     with pytest.raises(ValueError, match="positive integer sizes"):
         sl.Dense(*sizes)
+
+
+def _backward_before_forward_cases() -> dict[str, tuple[Callable[[], Any], tuple[Any, ...]]]:
+    import scratch.activations as sa
+    import scratch.conv as sc
+    import scratch.losses as sls
+    import scratch.operations as so
+    import scratch.pooling as sp
+
+    grad = (np.ones((2, 3)),)
+    return {
+        "WeightMultiply": (lambda: so.WeightMultiply(np.ones((3, 3))), grad),
+        "BiasAdd": (lambda: so.BiasAdd(np.ones(3)), grad),
+        "Sigmoid": (sa.Sigmoid, grad),
+        "ReLU": (sa.ReLU, grad),
+        "Dense": (lambda: sl.Dense(3, 3), grad),
+        "Dropout": (lambda: sl.Dropout(0.5), grad),
+        "Flatten": (sl.Flatten, grad),
+        "Conv2d": (lambda: sc.Conv2d(1, 2, 3), (np.ones((1, 2, 4, 4)),)),
+        "MaxPool2d": (lambda: sp.MaxPool2d(2), (np.ones((1, 1, 2, 2)),)),
+        "MeanSquaredError": (sls.MeanSquaredError, ()),
+        "SoftmaxCrossEntropy": (sls.SoftmaxCrossEntropy, ()),
+    }
+
+
+BACKWARD_BEFORE_FORWARD = _backward_before_forward_cases()
+
+
+@pytest.mark.parametrize("name", list(BACKWARD_BEFORE_FORWARD))
+def test_backward_before_forward_names_the_component(name: str) -> None:
+    make, args = BACKWARD_BEFORE_FORWARD[name]
+    with pytest.raises(RuntimeError, match=rf"{name}\.backward called before forward"):
+        make().backward(*args)

@@ -106,7 +106,7 @@ class RecurrentLayer(Module):
     def backward(self, grad_output: Array) -> Array:
         if self.output is None:
             raise RuntimeError("RecurrentLayer.backward called before forward")
-        g = check_same_shape(grad_output, self.output, "RecurrentLayer grad_output")
+        g = check_same_shape(grad_output, self._forward_output(), "RecurrentLayer grad_output")
         n, length, _ = g.shape
         grad_hidden = self.proj.backward(g.reshape(n * length, self.output_size))  # (N*L, H)
         return self.rnn.backward(grad_hidden.reshape(n, length, self.hidden_size))  # (N, L, I)

@@ -268,7 +268,7 @@ class Conv2d(Operation):
     __call__ = forward
 
     def backward(self, grad_output: Array) -> Array:
-        g = check_same_shape(grad_output, self.output, "Conv2d grad_output")
+        g = check_same_shape(grad_output, self._forward_output(), "Conv2d grad_output")
         grad_input, self.weight.grad, grad_bias = conv2d_backward(g, self._cache)
         if self.bias is not None:
             self.bias.grad = grad_bias

@@ -45,7 +45,7 @@ class Layer(Module):
     __call__ = forward
 
     def backward(self, grad_output: Array) -> Array:
-        grad = check_same_shape(grad_output, self.output, f"{type(self).__name__} grad_output")
+        grad = check_same_shape(grad_output, self._forward_output(), f"{type(self).__name__} grad_output")
         for op in reversed(self.operations):
             grad = op.backward(grad)
         return grad
@@ -158,7 +158,7 @@ class Dropout(Layer):
     __call__ = forward
 
     def backward(self, grad_output: Array) -> Array:
-        grad = check_same_shape(grad_output, self.output, "Dropout grad_output")
+        grad = check_same_shape(grad_output, self._forward_output(), "Dropout grad_output")
         keep = 1.0 - self.p
         if not self.training:
             return grad if self.variant == "inverted" else grad * keep
@@ -234,7 +234,7 @@ class Conv2D(Layer):
     __call__ = forward
 
     def backward(self, grad_output: Array) -> Array:
-        grad = check_same_shape(grad_output, self.output, "Conv2D grad_output")
+        grad = check_same_shape(grad_output, self._forward_output(), "Conv2D grad_output")
         if self.dropout is not None:
             grad = self.dropout.backward(grad)
         for op in reversed(self.operations):

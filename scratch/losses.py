@@ -43,6 +43,8 @@ class Loss(Module):
 
     def backward(self) -> Array:
         """Gradient of the last ``forward``'s value with respect to ``prediction``."""
+        if "target" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         grad_input = self._input_grad()
         assert grad_input.shape == self.prediction.shape, "the loss gradient must have the prediction's shape"
         return grad_input

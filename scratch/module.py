@@ -103,6 +103,13 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    def _forward_output(self) -> Array:
+        """The last ``forward``'s output; a clear error when ``backward`` comes before any ``forward``."""
+        output = self.__dict__.get("output")
+        if output is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        return output
+
     def train(self, mode: bool = True) -> Module:
         self.training = mode
         for module in self._modules.values():

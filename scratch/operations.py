@@ -42,7 +42,7 @@ class Operation(Module):
         return x
 
     def backward(self, grad_output: Array) -> Array:
-        grad_output = check_same_shape(grad_output, self.output, f"{type(self).__name__} grad_output")
+        grad_output = check_same_shape(grad_output, self._forward_output(), f"{type(self).__name__} grad_output")
         grad_input = self._input_grad(grad_output)
         assert grad_input.shape == self.input.shape, "grad_input must have the input's shape"
         return grad_input

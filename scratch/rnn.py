@@ -106,7 +106,7 @@ class _RecurrentLayer(Module):
         name = type(self).__name__
         if self.h_n is None:
             raise RuntimeError(f"{name}.backward called before forward")
-        g = check_same_shape(grad_output, self.output, f"{name} grad_output")
+        g = check_same_shape(grad_output, self._forward_output(), f"{name} grad_output")
         grad_gi, grad_state, grad_weight_hh, grad_bias_hh = backward_through_time(self.cell, g, self._caches)
         n, length, rows = grad_gi.shape
         flat_gi = grad_gi.reshape(n * length, rows)  # (N*L, G*H)
