@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from parity_tests.text import one_hot
+
 F64 = npt.NDArray[np.float64]
 
 BOSTON_ROWS, BOSTON_COLUMNS = 506, 14
@@ -30,7 +32,7 @@ class DataError(RuntimeError):
 
 @dataclass(frozen=True)
 class Split:
-    """A train/test split: features ``(N, F)`` and targets as a column ``(N, 1)``."""
+    """A train/test split: features ``(N, F)``; targets a column ``(N, 1)`` (regression) or one-hot rows."""
 
     X_train: F64
     X_test: F64
@@ -233,11 +235,6 @@ def load_mnist_dir(folder: Path | str) -> Digits:
     return digits
 
 
-def one_hot(labels: npt.NDArray[np.integer[Any]], classes: int = MNIST_CLASSES) -> F64:
-    """``(N,)`` integer labels -> ``(N, classes)`` one-hot rows."""
-    return np.eye(classes)[labels]
-
-
 def mnist(data_dir: Path | str | None = None) -> Split:
     """The book's chapter 4 MNIST protocol on the packaged 5k split, or full MNIST from ``data_dir``.
 
@@ -249,7 +246,9 @@ def mnist(data_dir: Path | str | None = None) -> Split:
     std = digits.X_train.std()
     X_train = (digits.X_train - mean) / std
     X_test = (digits.X_test - mean) / std
-    return Split(X_train, X_test, one_hot(digits.y_train), one_hot(digits.y_test))
+    y_train = one_hot(digits.y_train, MNIST_CLASSES).astype(np.float64, copy=False)  # (N, 10)
+    y_test = one_hot(digits.y_test, MNIST_CLASSES).astype(np.float64, copy=False)
+    return Split(X_train, X_test, y_train, y_test)
 
 
 def mnist_data_dir(cli_value: str | None = None) -> Path | None:
