@@ -72,3 +72,19 @@ def test_torch_mse_rejects_bad_input(bad: tuple) -> None:
 def test_mse_rejects_unknown_reduction(twin: object) -> None:
     with pytest.raises(ValueError, match="unknown reduction"):
         twin.MeanSquaredError("average")  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("loss", [sL.MeanSquaredError, sL.SoftmaxCrossEntropy], ids=lambda c: c.__name__)
+def test_loss_backward_before_forward_is_an_error(loss: type) -> None:
+    with pytest.raises(RuntimeError, match=rf"{loss.__name__}\.backward called before forward"):
+        loss().backward()
+
+
+def test_a_failed_forward_leaves_no_stale_pair_for_backward() -> None:
+    """The prediction of a rejected call must not meet the previous call's target in backward."""
+    mse = sL.MeanSquaredError()
+    mse.forward(np.zeros((4, 1)), np.zeros((4, 1)))
+    with pytest.raises(ValueError, match="NaN"):
+        mse.forward(np.ones((4, 1)), np.full((4, 1), np.nan))
+    with pytest.raises(RuntimeError, match="after a failed one"):
+        mse.backward()

@@ -53,8 +53,13 @@ def test_train_batch_returns_loss_and_fills_grads_like_torch() -> None:
 
 def test_network_rejects_bad_input() -> None:
     scratch, torch_net = _pair()
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match=r"\(5, 4\), expected \(N, 3\)"):
         scratch.forward(np.zeros((5, 4)))
+    with pytest.raises(ValueError, match="NaN"):
+        scratch.forward(np.full((5, 3), np.nan))
+    scratch.forward(np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="grad_output has shape"):
+        scratch.backward(np.zeros((5, 1)))
     with pytest.raises(TypeError, match="floating"):
         scratch.forward(np.zeros((5, 3), dtype=np.int32))
     with pytest.raises(ValueError, match="empty"):

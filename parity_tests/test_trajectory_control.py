@@ -70,13 +70,16 @@ def test_envelope_compares_the_steps_all_runs_made() -> None:
     assert "first 2 of 3 / 2 / 3" in comparison.note
 
 
-def test_ulp_noise_hook_moves_every_parameter_one_ulp_either_way() -> None:
-    net = overshoot_pair(np.random.default_rng(0)).scratch_net
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_ulp_noise_hook_moves_every_parameter_one_ulp_either_way(dtype: type) -> None:
+    """One ulp of the parameter's own dtype: a float32 control must stay a float32 run."""
+    net = overshoot_pair(np.random.default_rng(0)).scratch_net.to(dtype)
     before = net.state_dict()
     ulp_noise_hook(net, seed=3)(0, 0)
     after = net.state_dict()
-    up = np.concatenate([(after[k] == np.nextafter(v, np.inf)).ravel() for k, v in before.items()])
-    down = np.concatenate([(after[k] == np.nextafter(v, -np.inf)).ravel() for k, v in before.items()])
+    assert all(a.dtype == dtype for a in after.values())
+    up = np.concatenate([(after[k] == np.nextafter(v, dtype(np.inf))).ravel() for k, v in before.items()])
+    down = np.concatenate([(after[k] == np.nextafter(v, dtype(-np.inf))).ravel() for k, v in before.items()])
     assert np.all(up ^ down)
 
 

@@ -111,7 +111,8 @@ def ulp_noise_hook(net: Any, seed: int, stream: int = 0) -> BeforeStep:
     def before_step(epoch: int, step: int) -> None:
         rng = np.random.default_rng([seed, stream, epoch, step])
         for p in net.parameters():
-            p.data = np.nextafter(p.data, np.where(rng.random(p.data.shape) < 0.5, -np.inf, np.inf))
+            toward = np.where(rng.random(p.data.shape) < 0.5, -np.inf, np.inf).astype(p.data.dtype)
+            p.data = np.nextafter(p.data, toward)  # one ulp of the parameter's own dtype
 
     return before_step
 

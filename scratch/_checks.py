@@ -9,12 +9,15 @@ import numpy.typing as npt
 
 Array = npt.NDArray[np.floating[Any]]
 
+#: The dtypes the twins compute in (float16 and longdouble have no torch twin on CPU worth comparing).
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
 
 def as_float_array(x: object, name: str, *, allow_nan: bool = False) -> Array:
     """Return ``x`` as a floating ndarray, or raise a ``TypeError``/``ValueError`` naming the problem."""
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy ndarray, got {type(x).__name__}")
-    if not np.issubdtype(x.dtype, np.floating):
+    if x.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name} must have a floating dtype (float32 or float64), got {x.dtype}")
     if not allow_nan and not np.isfinite(x).all():
         raise ValueError(f"{name} contains NaN or infinite values")
@@ -45,4 +48,6 @@ def check_same_shape(grad: object, reference: Array, name: str) -> Array:
     arr = as_float_array(grad, name)
     if arr.shape != reference.shape:
         raise ValueError(f"{name} has shape {arr.shape}, expected {reference.shape} (the output's shape)")
+    if arr.dtype != reference.dtype:
+        raise TypeError(f"{name} has dtype {arr.dtype}, expected {reference.dtype} (the output's dtype)")
     return arr

@@ -37,6 +37,7 @@ class Layer(Module):
 
     def forward(self, input: Array) -> Array:
         x = self._check_input(input)
+        self._check_parameter_dtype(x, f"{type(self).__name__} input")
         for op in self.operations:
             x = op.forward(x)
         self.output = x

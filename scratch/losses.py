@@ -32,6 +32,7 @@ class Loss(Module):
 
     def forward(self, prediction: Array, target: Array) -> float:
         name = type(self).__name__
+        self.__dict__.pop("target", None)  # a forward that fails below leaves nothing for backward
         self.prediction = as_float_array(prediction, f"{name} prediction")
         if self.prediction.ndim == 0 or self.prediction.size == 0:
             raise ValueError(f"{name} prediction is empty or 0-d (shape {self.prediction.shape})")
@@ -44,7 +45,7 @@ class Loss(Module):
     def backward(self) -> Array:
         """Gradient of the last ``forward``'s value with respect to ``prediction``."""
         if "target" not in self.__dict__:
-            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward (or after a failed one)")
         grad_input = self._input_grad()
         assert grad_input.shape == self.prediction.shape, "the loss gradient must have the prediction's shape"
         return grad_input

@@ -103,6 +103,15 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    def _check_parameter_dtype(self, x: Array, name: str) -> None:
+        """Like torch, refuse to mix dtypes: an input must have the dtype of the parameters it meets."""
+        for key, param in self.named_parameters():
+            if param.data.dtype != x.dtype:
+                raise TypeError(
+                    f"{name} has dtype {x.dtype}, but {key} is {param.data.dtype} "
+                    f"(cast the input, or the module with .to({x.dtype}))"
+                )
+
     def _forward_output(self) -> Array:
         """The last ``forward``'s output; a clear error when ``backward`` comes before any ``forward``."""
         output = self.__dict__.get("output")

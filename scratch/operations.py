@@ -29,7 +29,9 @@ class Operation(Module):
     output: Array
 
     def forward(self, input: Array) -> Array:
-        self.input = self._check_input(input)
+        x = self._check_input(input)
+        self._check_parameter_dtype(x, f"{type(self).__name__} input")
+        self.input = x
         self.output = self._output()
         return self.output
 

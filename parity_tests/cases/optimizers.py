@@ -1,4 +1,4 @@
-"""Registry cases for chapter 4's optimizers: SGDMomentum (both forms) and learning-rate decay.
+"""Registry cases for the SGD family: chapter 3's SGD, chapter 4's SGDMomentum (both forms) and decay.
 
 Each case is an ``UpdateCase`` (see ``optimizers_ch6``): both twins get the same starting
 parameters and the same random gradients at every step. In the decay cases the scheduler steps
@@ -57,6 +57,18 @@ def _momentum(form: str, decay: str | None) -> UpdateCase:
     return UpdateCase(name, "SGDMomentum", scratch, torch_side, steps=EPOCHS, chapter=4)
 
 
+def _sgd_constant() -> UpdateCase:
+    """Chapter 3's plain ``p -= lr * g`` against ``torch.optim.SGD``."""
+
+    def scratch(params: list[Parameter]) -> Step:
+        return so.SGD(params, lr=0.1).step
+
+    def torch_side(params: list[torch.nn.Parameter]) -> Step:
+        return to.SGD(params, lr=0.1).step
+
+    return UpdateCase("sgd_constant_lr", "SGD", scratch, torch_side, steps=EPOCHS, chapter=3)
+
+
 def _sgd_decay(decay: str) -> UpdateCase:
     lr, final_lr = SCHEDULES[decay]
     s_cls, t_cls = _schedulers(decay)
@@ -73,6 +85,7 @@ def _sgd_decay(decay: str) -> UpdateCase:
 
 
 CASES = [
+    _sgd_constant(),
     _momentum("torch", None),
     _momentum("book", None),
     _momentum("torch", "linear"),

@@ -81,8 +81,15 @@ MUTANTS = [
         _mse_batchmean_divides_by_all_elements,
         ("MeanSquaredError",),
     ),
-    Mutant("sgd_ascends", "SGD adds lr * g instead of subtracting it", sopt.SGD, "_update", _sgd_ascends, ("trainer",)),
-    Mutant("sgd_lr_twice", "SGD steps by lr^2 * g", sopt.SGD, "_update", _sgd_lr_twice, ("trainer",)),
+    Mutant(
+        "sgd_ascends",
+        "SGD adds lr * g instead of subtracting it",
+        sopt.SGD,
+        "_update",
+        _sgd_ascends,
+        ("optimizers", "trainer"),
+    ),
+    Mutant("sgd_lr_twice", "SGD steps by lr^2 * g", sopt.SGD, "_update", _sgd_lr_twice, ("optimizers", "trainer")),
     Mutant(
         "bias_grad_averaged",
         "BiasAdd gradient averaged over the batch instead of summed",
