@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from parity_tests.data import DataError
 from parity_tests.harness import DTYPES
 from parity_tests.registry import UnknownComponentError, all_cases, devices, failure_table, select
 from parity_tests.summary import case_table, run_all, run_mutants, totals_line
@@ -232,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args.func(args))
-    except (UnknownComponentError, UsageError) as exc:
+    except (UnknownComponentError, UsageError, DataError) as exc:
         print(f"dlfs-parity {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

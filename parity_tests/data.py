@@ -10,6 +10,7 @@ random_state=80718)`` does (reimplemented here in numpy, checked against sklearn
 from __future__ import annotations
 
 import math
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,8 @@ def _read_idx(path: Path, magic: int, ndim: int) -> npt.NDArray[np.uint8]:
     dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if len(raw) != header + math.prod(dims):
         raise DataError(f"{path}: header says {dims} ({math.prod(dims)} bytes) but the file holds {len(raw) - header}")
+    if ndim == 3 and dims[1:] != (28, 28):
+        raise DataError(f"{path}: MNIST images are 28x28, the header says {dims[1]}x{dims[2]}")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
@@ -218,8 +221,11 @@ def load_mnist_dir(folder: Path | str) -> Digits:
         try:
             with np.load(npz) as f:
                 arrays = {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test")}
-        except (KeyError, ValueError, OSError) as exc:
-            raise DataError(f"{npz} must hold x_train, y_train, x_test, y_test: {exc}") from exc
+        except (KeyError, ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+            raise DataError(f"{npz} must be an .npz holding x_train, y_train, x_test, y_test: {exc}") from exc
+        for k in ("x_train", "x_test"):
+            if arrays[k].ndim != 3 or arrays[k].shape[1:] != (28, 28):
+                raise DataError(f"{npz}: {k} must be (N, 28, 28) images, got shape {arrays[k].shape}")
         X_train, X_test = (arrays[k].reshape(len(arrays[k]), -1) for k in ("x_train", "x_test"))
         y_train, y_test = arrays["y_train"], arrays["y_test"]
     else:

@@ -128,3 +128,32 @@ def test_a_prefix_of_the_packaged_split_holds_every_digit() -> None:
     small = data.subset(data.mnist(), 300, 100)  # the file itself is sorted by digit
     assert set(small.y_train.argmax(axis=1)) == set(range(10))
     assert set(small.y_test.argmax(axis=1)) == set(range(10))
+
+
+def test_images_that_are_not_28x28_and_a_corrupt_npz_are_rejected(tmp_path: Path) -> None:
+    _fake_mnist(tmp_path)
+    _write_idx(tmp_path / data.IDX_FILES["X_train"], np.zeros((12, 27, 29), dtype=np.uint8), 2051)
+    with pytest.raises(data.DataError, match="28x28, the header says 27x29"):
+        data.load_mnist_dir(tmp_path)
+    npz_dir = tmp_path / "npz"
+    npz_dir.mkdir()
+    (npz_dir / "mnist.npz").write_bytes(b"PK\x03\x04 not really a zip archive")
+    with pytest.raises(data.DataError, match=r"must be an \.npz"):
+        data.load_mnist_dir(npz_dir)
+    np.savez(
+        npz_dir / "mnist.npz",
+        x_train=np.zeros((2, 784)),
+        y_train=np.zeros(2),
+        x_test=np.zeros((2, 784)),
+        y_test=np.zeros(2),
+    )
+    with pytest.raises(data.DataError, match=r"x_train must be \(N, 28, 28\) images"):
+        data.load_mnist_dir(npz_dir)
+
+
+def test_cli_reports_a_data_error_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from parity_tests.cli import main
+
+    assert main(["train", "mnist", "--quick", "--data-dir", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "does not exist" in err and "Traceback" not in err
