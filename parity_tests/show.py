@@ -112,11 +112,15 @@ def side_by_side(left: Source, right: Source, width: int) -> str:
 
 
 def components(name: str) -> list[tuple[str, str, int, list[Case]]]:
-    """``(stem, component, chapter, cases)`` for every pair ``name`` selects (in registry order)."""
+    """``(stem, component, chapter, cases)`` for every pair ``name`` selects (in registry order).
+
+    The chapter is the one that introduces the component: the least chapter of its cases (Trainer
+    has cases in chapters 3 to 5).
+    """
     found: dict[tuple[str, str], list[Case]] = {}
     for case in select([name]):
         found.setdefault((case.stem, case.component), []).append(case)
-    return [(stem, comp, cases[0].chapter, cases) for (stem, comp), cases in found.items()]
+    return [(stem, comp, min(c.chapter for c in cases), cases) for (stem, comp), cases in found.items()]
 
 
 def show(name: str, width: int | None = None, figures: bool = True) -> str:

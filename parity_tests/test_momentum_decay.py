@@ -98,6 +98,22 @@ def test_each_epoch_uses_the_books_learning_rate_on_both_twins(
     assert s_lrs[0] == 0.15 and s_lrs[-1] == pytest.approx(0.05, rel=1e-13)
 
 
+def test_linear_decay_holds_at_the_final_rate_past_the_schedule_like_linear_lr() -> None:
+    """A run longer than the schedule keeps lrF (torch's LinearLR after total_iters), never < 0."""
+    s_opt = so.SGD([Parameter(np.zeros(2))], lr=0.15)
+    t_opt = to.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.15)
+    s_sched, t_sched = so.LinearDecay(s_opt, 0.05, 3), to.LinearDecay(t_opt, 0.05, 3)
+    s_lrs, t_lrs = [], []
+    for _ in range(6):
+        s_lrs.append(s_opt.param_groups[0]["lr"])
+        t_lrs.append(t_opt.param_groups[0]["lr"])
+        t_opt.step()
+        s_sched.step()
+        t_sched.step()
+    np.testing.assert_allclose(s_lrs, [0.15, 0.1, 0.05, 0.05, 0.05, 0.05], rtol=1e-14)
+    np.testing.assert_allclose(t_lrs, s_lrs, rtol=1e-14)
+
+
 def test_bad_options_are_rejected_by_both_twins() -> None:
     for mod, param in ((so, Parameter(np.zeros(2))), (to, torch.nn.Parameter(torch.zeros(2)))):
         with pytest.raises(ValueError, match="unknown SGDMomentum form 'nesterov'"):

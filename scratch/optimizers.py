@@ -254,10 +254,15 @@ class LRScheduler:
 class LinearDecay(LRScheduler):
     """``lr <- lr - (lr0 - lrF) / (E - 1)`` per epoch: epoch ``e`` uses ``lr0 - e (lr0 - lrF) / (E - 1)``.
 
+    From epoch ``E - 1`` on the rate holds at ``lrF`` (as ``LinearLR`` does after ``total_iters``; a
+    run longer than the schedule would otherwise drive the rate through zero).
+
     Twin: ``torch.optim.lr_scheduler.LinearLR(start_factor=1, end_factor=lrF/lr0, total_iters=E-1)``.
     """
 
     def _decay(self, lr: float, lr0: float) -> float:
+        if self.last_epoch > self.epochs - 1:
+            return lr
         return lr - (lr0 - self.final_lr) / (self.epochs - 1)
 
 

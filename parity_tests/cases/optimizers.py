@@ -22,6 +22,8 @@ from scratch.module import Parameter
 #: The book's chapter 4 schedules: linear 0.15 -> 0.05, exponential 0.2 -> 0.05.
 SCHEDULES = {"linear": (0.15, 0.05), "exponential": (0.2, 0.05)}
 EPOCHS = 6
+#: Steps of the decay cases: two past the schedule's end, where linear decay must hold at lrF.
+DECAY_STEPS = EPOCHS + 2
 
 
 def _schedulers(decay: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -54,7 +56,7 @@ def _momentum(form: str, decay: str | None) -> UpdateCase:
         return _then(opt, _schedulers(decay)[1](opt, final_lr, EPOCHS) if decay else None)
 
     name = f"sgd_momentum_{form}_{decay or 'constant'}_lr"
-    return UpdateCase(name, "SGDMomentum", scratch, torch_side, steps=EPOCHS, chapter=4)
+    return UpdateCase(name, "SGDMomentum", scratch, torch_side, steps=DECAY_STEPS if decay else EPOCHS, chapter=4)
 
 
 def _sgd_constant() -> UpdateCase:
@@ -81,7 +83,7 @@ def _sgd_decay(decay: str) -> UpdateCase:
         opt = to.SGD(params, lr=lr)
         return _then(opt, t_cls(opt, final_lr, EPOCHS))
 
-    return UpdateCase(f"sgd_{decay}_decay", s_cls.__name__, scratch, torch_side, steps=EPOCHS, chapter=4)
+    return UpdateCase(f"sgd_{decay}_decay", s_cls.__name__, scratch, torch_side, steps=DECAY_STEPS, chapter=4)
 
 
 CASES = [
