@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import torch
 
 from parity_tests.data import Split, as_dtype
@@ -158,6 +159,15 @@ def envelope_compare(
     used, where = float(budget[worst]), str(tuple(int(i) for i in worst))
     return replace(plain, budget_used=used, worst_index=where, passed=used <= 1.0, note=note,
                    scratch_value=float(x[worst]), torch_value=float(y[worst]))  # fmt: skip
+
+
+def steps_within(a: npt.ArrayLike, b: npt.ArrayLike, tol: Tolerance) -> int:
+    """How many leading steps have ``|a - b| <= atol + rtol |b|`` (the losses of two runs)."""
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    n = min(len(x), len(y))
+    x, y = x[:n], y[:n]
+    bad = np.flatnonzero(np.abs(x - y) > tol.atol + tol.rtol * np.abs(y))
+    return int(bad[0]) if bad.size else n
 
 
 def factor_needed(a: Any, b: Any, controls: Sequence[Any], tol: Tolerance) -> float:

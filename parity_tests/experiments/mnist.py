@@ -38,13 +38,13 @@ import torch
 from parity_tests.cases.mnist import BOOK_SEED, CONFIGS, CONVENTIONS, MnistConfig, build_pair, networks
 from parity_tests.data import Split, mnist, mnist_data_dir, subset
 from parity_tests.experiments import ExperimentResult
-from parity_tests.harness import Tolerance
 from parity_tests.trajectory import (
     CONTROL_FACTOR,
     CONTROL_RUNS,
     ControlledTrajectoryCase,
     TrainingPair,
     factor_needed,
+    steps_within,
     ulp_noise_hook,
 )
 
@@ -84,14 +84,6 @@ def _case(config: MnistConfig, convention: str, data: Split, epochs: int, seed: 
         return build_pair(cfg, convention, data, rng, _fit_kwargs(epochs, seed))
 
     return ControlledTrajectoryCase(f"mnist_{config.name}_{convention}", "Trainer", "trainer", CHAPTER, build)
-
-
-def steps_within(a: list[float], b: list[float], tol: Tolerance) -> int:
-    """How many leading steps have ``|a - b| <= atol + rtol |b|`` (the losses of two runs)."""
-    n = min(len(a), len(b))
-    x, y = np.asarray(a[:n]), np.asarray(b[:n])
-    bad = np.flatnonzero(np.abs(x - y) > tol.atol + tol.rtol * np.abs(y))
-    return int(bad[0]) if bad.size else n
 
 
 def momentum_forms(data: Split, epochs: int, seed: int) -> str:
