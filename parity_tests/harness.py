@@ -51,7 +51,9 @@ TOLERANCES: dict[tuple[str, str], Tolerance] = {
     ("float32", "loss"): Tolerance(1e-5, 1e-4, _F32),
     ("float32", "conv"): Tolerance(1e-4, 1e-3, _F32 + " over long im2col inner products"),
     ("float32", "recurrent"): Tolerance(1e-4, 1e-3, _F32 + " compounded through time steps"),
-    ("float32", "trajectory"): Tolerance(1e-2, 1e-1, _F32 + "; chaotic drift over training (reported)"),
+    ("float32", "trajectory"): Tolerance(
+        2e-3, 2e-2, _F32 + "; compounded over tens of SGD steps (registry runs use <= 1/3 of it, 2026-11-26)"
+    ),
 }
 
 #: The finite-difference oracle (float64 only): central difference with ``FD_EPS``.
