@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import scratch.autodiff as sad
 import torch_ref.autodiff as tad
-from parity_tests.harness import Tolerance, compare
+from parity_tests.harness import compare, tolerance_for
 from parity_tests.registry import Case, assert_case_passes, case_params
 
 pytestmark = pytest.mark.ch6
@@ -209,10 +209,14 @@ def _evaluate(tree: Any, env: dict[str, Any]) -> Any:
     }[op]()
 
 
-# float64 on both sides; torch's exp/log/tanh may differ from libm's by an ulp, amplified by at
-# most a few orders through the <= 12-leaf trees. Every safe form is bounded, so values stay
-# moderate (products of <= 12 factors of size <= 3).
-RANDOM_TREE_TOL = Tolerance(1e-12, 1e-10, "float64: ulp-level libm differences through trees of <= 12 leaves")
+# float64 on both sides; torch's exp/log/tanh may differ from libm's by an ulp. Near saturation
+# dtanh = 1 - y^2 cancels, so that ulp becomes an absolute error of ~2e-16 times the chain's
+# factors (products of <= 12 factors of size <= 3). Hence the registry's float64 "loss" class
+# (log/exp chains), not "elementwise" (one op). Worst budget_used measured under "loss": 1.1e-4
+# over this test's 150 examples, 2.6e-3 over 10,000 random ones, 1.3e-2 over 4,000 examples of a
+# hypothesis search targeting the budget (d/db of (1.995 b^2).tanh() ** 3 at b = 1.89). Under
+# "elementwise" that last case uses 1.3 of its budget: it would fail.
+RANDOM_TREE_TOL = tolerance_for("float64", "loss")
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)

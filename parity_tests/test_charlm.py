@@ -138,6 +138,13 @@ def test_charlm_rejects_bad_input(side: str) -> None:
         model.sample(1.5, 3, generator)
 
 
+def test_scratch_recurrent_layer_names_the_batch_and_sequence_axes() -> None:
+    with pytest.raises(ValueError, match=r"^RecurrentLayer input has shape \(3, 4\), expected \(N, L, 4\)$"):
+        sc.RecurrentLayer("lstm", 4, 5, 2).forward(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match=r"^CharLM input has shape \(2, 3, 4\), expected \(N, L, 5\)$"):
+        sc.CharLM(5, 3).forward(np.zeros((2, 3, 4)))
+
+
 def test_scratch_charlm_rejects_non_float_and_nan_input() -> None:
     model = sc.CharLM(5, 3, rng=np.random.default_rng(0))
     with pytest.raises(TypeError, match="floating"):
@@ -164,6 +171,21 @@ def test_train_charlm_quick_agrees_every_step_and_samples_from_both_twins(tmp_pa
     assert len(curve["scratch"]) == len(curve["torch"]) >= 100
     assert "scratch twin" in result.text and "torch twin" in result.text
     assert {r["check"] for r in result.rows} >= {"trajectory", "sampling"}
+    (entry,) = result.table.to_dict("records")
+    assert (entry["steps"], entry["hidden"], entry["parity"]) == (100, 32, "pass")  # the 100-step bar
+
+
+def test_train_charlm_short_run_honours_steps_and_hidden_and_makes_no_parity_claim(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(default_corpus()[:20_000], encoding="utf-8")
+    argv = ["--quick", "--steps", "30", "--hidden", "8", "--text", str(corpus), "--sample-length", "10"]
+    result = run_experiment(get_experiment("charlm"), argv)
+    (entry,) = result.table.to_dict("records")
+    assert (entry["steps"], entry["hidden"]) == (30, 8)  # --quick does not override what was asked
+    assert entry["parity"] == "agrees, 30 < 100 steps: no claim"
+    assert "this run makes no parity claim" in result.text
+    ((label, curve),) = result.curves.items()
+    assert label.endswith("loss per character") and max(curve["scratch"]) < 10  # ln(vocab) scale, not the sum
 
 
 def test_train_charlm_rejects_a_missing_text_file(tmp_path: Path) -> None:

@@ -235,11 +235,26 @@ def test_gru_reset_after_must_be_a_bool(cls: Any) -> None:
 
 
 @pytest.mark.parametrize("twin", [tr.RNN(I, H), tr.GRU(I, H), tr.GRU(I, H, reset_after=False), tr.LSTM(I, H)])
-def test_torch_twin_rejects_unbatched_or_wrong_width_input(twin: nn.Module) -> None:
+def test_torch_twin_rejects_unbatched_wrong_width_or_empty_input(twin: nn.Module) -> None:
     with pytest.raises(ValueError, match=r"expected \(N, L, 4\)"):
         twin(torch.zeros(3, I))
     with pytest.raises(ValueError, match=r"expected \(N, L, 4\)"):
         twin(torch.zeros(2, 3, I + 1))
+    with pytest.raises(ValueError, match=r"input is an empty batch \(shape \(0, 3, 4\)\)"):  # as in scratch
+        twin(torch.zeros(0, 3, I))
+    with pytest.raises(ValueError, match=r"input is an empty sequence \(shape \(2, 0, 4\)\)"):
+        twin(torch.zeros(2, 0, I))
+
+
+@pytest.mark.parametrize("name", LAYERS)
+@pytest.mark.parametrize("shape", [(0, 3, I), (2, 0, I)], ids=["empty_batch", "empty_sequence"])
+def test_twins_reject_empty_input_in_the_same_words(name: str, shape: tuple[int, ...]) -> None:
+    twin = getattr(tr, name)(I, H)
+    with pytest.raises(ValueError) as scratch_error:
+        LAYERS[name][0](I, H).forward(np.zeros(shape))
+    with pytest.raises(ValueError) as torch_error:
+        twin(torch.zeros(shape, dtype=torch.float64))
+    assert str(torch_error.value) == str(scratch_error.value)
 
 
 def test_torch_book_gru_rejects_h0_of_wrong_shape() -> None:

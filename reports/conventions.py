@@ -10,7 +10,11 @@ from __future__ import annotations
 CONVENTIONS = [
     ("Dense weight layout", "W (in, out), B (1, out); out = X W + B", "weight (out, in), bias (out,); Y = X W^T + b"),
     ("MSE loss", "sum of squares over outputs, divided by the batch size", "mean over every element (N * D)"),
-    ("Softmax cross-entropy", "probabilities clipped to [1e-9, 1 - 1e-9]", "log-softmax, no clipping"),
+    (
+        "Softmax cross-entropy",
+        "p clipped to [1e-9, 1 - 1e-9]; the value adds -(1 - y) log(1 - p), so exceeds CE; gradient (p - y) / N",
+        "log-softmax, no clipping; the same gradient (p - y) / N",
+    ),
     ("SGD momentum", "v = mu v + lr g; p -= v", "buf = mu buf + g; p -= lr buf (equal at constant lr)"),
     ("Learning-rate decay", "per epoch, over E - 1 steps, linear or exponential", "lr_scheduler stepped per epoch"),
     ("Dropout", "not inverted: train x * m (keep prob.), eval x * keep", "inverted: train x * m / (1 - p), eval x"),

@@ -24,19 +24,27 @@ def as_float_array(x: object, name: str, *, allow_nan: bool = False) -> Array:
     return x
 
 
-def check_shape(x: Array, expected: tuple[int | None, ...], name: str) -> None:
-    """Raise ``ValueError`` unless ``x.shape`` matches ``expected`` (``None`` matches any size).
+def check_shape(x: Array, expected: tuple[int | str | None, ...], name: str) -> None:
+    """Raise ``ValueError`` unless ``x.shape`` matches ``expected``.
 
+    An ``int`` must match exactly; a ``str`` is a free axis with a label for the message
+    (``"N"``, ``"L"``, ``"C"``, ``"H"``, ``"W"``); ``None`` is a free axis labelled ``"N"``.
     The leading axis is the batch: a size of 0 there is reported as an empty batch.
+
+    >>> check_shape(np.zeros((3, 4)), ("N", "L", 4), "x")
+    Traceback (most recent call last):
+    ...
+    ValueError: x has shape (3, 4), expected (N, L, 4)
     """
-    if x.ndim != len(expected) or any(e is not None and e != s for e, s in zip(expected, x.shape, strict=True)):
+    fixed = [(e, s) for e, s in zip(expected, x.shape, strict=False) if not isinstance(e, (str, type(None)))]
+    if x.ndim != len(expected) or any(e != s for e, s in fixed):
         want = "(" + ", ".join("N" if e is None else str(e) for e in expected) + ")"
         raise ValueError(f"{name} has shape {x.shape}, expected {want}")
     if x.ndim > 0 and x.shape[0] == 0:
         raise ValueError(f"{name} is an empty batch (shape {x.shape})")
 
 
-def check_input(x: object, expected: tuple[int | None, ...], name: str) -> Array:
+def check_input(x: object, expected: tuple[int | str | None, ...], name: str) -> Array:
     """``as_float_array`` then ``check_shape``: the usual guard at the top of ``forward``."""
     arr = as_float_array(x, name)
     check_shape(arr, expected, name)

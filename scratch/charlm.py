@@ -93,7 +93,7 @@ class RecurrentLayer(Module):
         self.state = tuple(s.mean(axis=1, keepdims=True) for s in states)
 
     def forward(self, input: Array) -> Array:
-        x = check_input(input, (None, None, self.input_size), "RecurrentLayer input")
+        x = check_input(input, ("N", "L", self.input_size), "RecurrentLayer input")
         n, length, _ = x.shape
         hidden = self.rnn.forward(x, self._initial_state(n))  # (N, L, H)
         self._carry(self.rnn.final_state())
@@ -149,7 +149,7 @@ class CharLM(Module):
             layer.reset_state()
 
     def forward(self, input: Array) -> Array:
-        x = check_input(input, (None, None, self.vocab_size), "CharLM input")
+        x = check_input(input, ("N", "L", self.vocab_size), "CharLM input")
         for layer in self.layers:
             x = layer.forward(x)
         return x

@@ -72,8 +72,8 @@ def _check_conv_args(
     input: object, weight: object, bias: object, stride: int, padding: int | None
 ) -> tuple[Array, Array, Array | None, int]:
     """Validate the arguments of every conv entry point; return arrays and the resolved padding."""
-    w = check_input(weight, (None, None, None, None), "conv2d weight")
-    x = check_input(input, (None, w.shape[1], None, None), "conv2d input")
+    w = check_input(weight, ("C_out", "C_in", "kH", "kW"), "conv2d weight")
+    x = check_input(input, ("N", w.shape[1], "H", "W"), "conv2d input")
     b = None if bias is None else check_input(bias, (w.shape[0],), "conv2d bias")
     if not isinstance(stride, int) or stride < 1:
         raise ValueError(f"conv2d stride must be a positive int, got {stride!r}")
@@ -260,7 +260,7 @@ class Conv2d(Operation):
         _check_conv_args(np.zeros((1, in_channels, kernel_size, kernel_size)), self.weight.data, None, stride, padding)
 
     def forward(self, input: Array) -> Array:
-        self.input = check_input(input, (None, self.in_channels, None, None), "Conv2d input")
+        self.input = check_input(input, ("N", self.in_channels, "H", "W"), "Conv2d input")
         bias = None if self.bias is None else self.bias.data
         self.output, self._cache = conv2d_forward(self.input, self.weight.data, bias, self.stride, self.padding)
         return self.output

@@ -136,7 +136,7 @@ def chain_deriv(funcs: Sequence[ArrayFunction], x: Array) -> Array:
 
 
 def _check_matmul(X: Array, W: Array) -> tuple[Array, Array]:
-    X = check_input(X, (None, None), "X")
+    X = check_input(X, ("N", "D"), "X")
     W = as_float_array(W, "W")
     if W.ndim != 2:
         raise ValueError(f"W has shape {W.shape}, expected (in, out)")

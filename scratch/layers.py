@@ -224,7 +224,7 @@ class Conv2D(Layer):
             self.register_module("dropout", self.dropout)  # no parameters; follows train()/eval()
 
     def _check_input(self, input: Array) -> Array:
-        return check_input(input, (None, self.conv.in_channels, None, None), "Conv2D input")
+        return check_input(input, ("N", self.conv.in_channels, "H", "W"), "Conv2D input")
 
     def forward(self, input: Array) -> Array:
         out = super().forward(input)

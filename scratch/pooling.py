@@ -37,7 +37,7 @@ class _Pool2d(Operation):
 
     def _windows(self) -> Array:
         """Padded input viewed as ``(N, C, OH, OW, k, k)`` windows (no copy)."""
-        x = check_input(self.input, (None, None, None, None), f"{type(self).__name__} input")
+        x = check_input(self.input, ("N", "C", "H", "W"), f"{type(self).__name__} input")
         k, p = self.kernel_size, self.padding
         if min(x.shape[2:]) + 2 * p < k:
             raise ValueError(f"{type(self).__name__} input {x.shape[2:]} padded by {p} is smaller than the window {k}")

@@ -61,7 +61,7 @@ def _check_weights(weights: Weights, in_features: int) -> Weights:
     if model_of(w) == "linear":
         expected = {"weight": (1, in_features), "bias": (1,)}
     else:
-        check_shape(w["bias1"], (None,), "bias1")  # (hidden,): the hidden size every other shape follows
+        check_shape(w["bias1"], ("hidden",), "bias1")  # (hidden,): the hidden size every other shape follows
         hidden = w["bias1"].shape[0]
         expected = {"weight1": (hidden, in_features), "bias1": (hidden,), "weight2": (1, hidden), "bias2": (1,)}
     for k, shape in expected.items():
@@ -71,7 +71,7 @@ def _check_weights(weights: Weights, in_features: int) -> Weights:
 
 
 def _check_data(X: Array, y: Array) -> tuple[Array, Array]:
-    X = check_input(X, (None, None), "X")
+    X = check_input(X, ("N", "D"), "X")
     y = check_input(y, (X.shape[0], 1), "y")
     return X, y
 
@@ -150,7 +150,7 @@ def gradients(cache: Cache, weights: Weights) -> Weights:
 
 def predict(X: Array, weights: Weights) -> Array:
     """Predictions ``P`` (N, 1) of the model ``weights`` describe."""
-    X = check_input(X, (None, None), "X")
+    X = check_input(X, ("N", "D"), "X")
     w = _check_weights(weights, X.shape[1])
     return _linear(X, w) if model_of(w) == "linear" else _two_layer(X, w)[1]
 

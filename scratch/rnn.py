@@ -86,7 +86,7 @@ class _RecurrentLayer(Module):
         x = as_float_array(input, f"{name} input")
         if x.ndim != 3 or x.shape[2] != self.input_size:
             raise ValueError(f"{name} input has shape {x.shape}, expected (N, L, {self.input_size}) (batch first)")
-        check_shape(x, (None, None, self.input_size), f"{name} input")  # empty batch
+        check_shape(x, ("N", "L", self.input_size), f"{name} input")  # empty batch
         if x.shape[1] == 0:
             raise ValueError(f"{name} input is an empty sequence (shape {x.shape})")
         names = tuple(f"{name} {s}_0" for s in self.cell.state_names)

@@ -4,8 +4,10 @@
 ``batch_first=True``: input (N, L, I), ``hx`` = h_0 (1, N, H) or ``(h_0, c_0)``; they return
 ``(output (N, L, H), h_n)`` (LSTM: ``(output, (h_n, c_n))``) and their parameters are
 ``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``. Unlike the built-ins they
-reject a 2-D (unbatched) input, as the scratch twin does. ``GRU(reset_after=False)`` is the book's
-GRU, looped over time with ``book_gru_cell`` and differentiated by autograd.
+reject a 2-D (unbatched) input, an empty batch and an empty sequence, with the scratch twin's
+messages. NaN differs: the scratch twin rejects a NaN input, torch propagates it to the output.
+``GRU(reset_after=False)`` is the book's GRU, looped over time with ``book_gru_cell`` and
+differentiated by autograd.
 """
 
 from __future__ import annotations
@@ -17,10 +19,14 @@ from torch_ref.rnn_cells import book_gru_cell
 
 
 def _check_batched(module: nn.RNNBase, input: torch.Tensor) -> None:
-    if input.dim() != 3 or input.shape[2] != module.input_size or input.shape[1] == 0:
-        raise ValueError(
-            f"{type(module).__name__} input has shape {tuple(input.shape)}, expected (N, L, {module.input_size})"
-        )
+    """(N, L, input_size) with N, L > 0, worded as ``scratch._checks.check_shape`` words it."""
+    name, shape = type(module).__name__, tuple(input.shape)
+    if input.dim() != 3 or shape[2] != module.input_size:
+        raise ValueError(f"{name} input has shape {shape}, expected (N, L, {module.input_size})")
+    if shape[0] == 0:
+        raise ValueError(f"{name} input is an empty batch (shape {shape})")
+    if shape[1] == 0:
+        raise ValueError(f"{name} input is an empty sequence (shape {shape})")
 
 
 class RNN(nn.RNN):
