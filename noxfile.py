@@ -1,4 +1,4 @@
-"""Nox sessions: tests, lint, typecheck, parity, bench, report.
+"""Nox sessions: tests, lint, typecheck, parity, bench, bench_conv, report.
 
 Each session installs the pinned CPU torch first (a bare ``torch`` would pull a CUDA build).
 """
@@ -43,6 +43,13 @@ def parity(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     _install(session)
     session.run("dlfs-parity", "bench", *session.posargs)
+
+
+@nox.session
+def bench_conv(session: nox.Session) -> None:
+    """Chapter 5's conv target in both dtypes; rows in report/bench-conv.csv, the batch curve beside them."""
+    _install(session)
+    session.run("dlfs-parity", "bench", "conv", "--dtype", "all", "--csv", "report/bench-conv.csv", *session.posargs)
 
 
 @nox.session

@@ -2,11 +2,13 @@
 
 Both sides run the same case (``OpCase.build`` and ``OpCase.inputs``), in the same dtype, under
 the same thread count: ``threadpoolctl.threadpool_limits`` pins the BLAS/OpenMP pools numpy uses
-and ``torch.utils.benchmark.Timer(num_threads=...)`` pins torch's intra-op pool. Each phase is
-warmed up, then timed with ``Timer.timeit`` in blocks of repeated calls (each about a fifth of
-``min_time``, sized from the warm-up) until ``min_time`` seconds are spent and at least five blocks
-ran; we report the median and the inter-quartile range of the per-call block times and the ratio
-scratch/torch of the medians (> 1: scratch is slower).
+and ``torch.set_num_threads`` torch's intra-op pool. Each phase is warmed up, then timed with
+``timeit.Timer`` (garbage collector off, as ``torch.utils.benchmark.Timer`` does, but without the
+two extra warm-up calls that Timer makes before every block, which tripled the cost of slow
+phases) in blocks of repeated calls (each about a fifth of ``min_time``, sized from the warm-up)
+until ``min_time`` seconds are spent and at least five blocks ran; we report the median and the
+inter-quartile range of the per-call block times and the ratio scratch/torch of the medians
+(> 1: scratch is slower). ``noisy`` flags rows whose timings look like load from other processes.
 
 Phases: ``forward`` (the torch side builds its autograd graph, as scratch caches for backward),
 ``backward`` (one upstream gradient pushed back through the cached forward; torch through
@@ -22,6 +24,7 @@ import importlib
 import os
 import pkgutil
 import time
+import timeit
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,7 +32,6 @@ import numpy as np
 import pandas as pd
 import torch
 from threadpoolctl import threadpool_limits
-from torch.utils.benchmark import Timer
 
 import parity_tests.cases
 from parity_tests.harness import np_dtype, versions
@@ -40,6 +42,7 @@ from parity_tests.textui import fmt_ratio, fmt_seconds, text_table
 PHASES = ("forward", "backward", "forward_backward")
 MIN_BLOCKS = 5  # timed blocks per phase and side, whatever min_time says
 WARMUP = 3
+NOISE_FACTOR = 3.0  # ``noisy``: how far past the scaling bound a median must be to flag its row
 COLUMNS = [
     "case",
     "component",
@@ -90,7 +93,7 @@ def one_per_component(cases: Sequence[OpCase]) -> list[OpCase]:
     return list(first.values())
 
 
-def _callables(case: OpCase, dtype: str, seed: int = 0) -> tuple[dict[str, Callable[[], object]], str]:
+def timed_callables(case: OpCase, dtype: str, seed: int = 0) -> tuple[dict[str, Callable[[], object]], str]:
     """The six timed closures (``scratch_forward`` ... ``torch_forward_backward``) and the shapes."""
     dt = np_dtype(dtype)
     rng = np.random.default_rng(seed)
@@ -136,46 +139,50 @@ def _callables(case: OpCase, dtype: str, seed: int = 0) -> tuple[dict[str, Calla
     return fns, shapes
 
 
-def _time(fn: Callable[[], object], threads: int, min_time: float) -> tuple[float, float]:
+def time_call(fn: Callable[[], object], threads: int, min_time: float) -> tuple[float, float]:
     """Median and IQR (seconds per call) over timed blocks of repeated calls.
 
     The warm-up calls size a block to about ``min_time / MIN_BLOCKS``; blocks run until
     ``min_time`` is spent and at least ``MIN_BLOCKS`` were timed.
     """
-    torch.set_num_threads(threads)  # for the warm-up; the Timer pins it again while it measures
+    torch.set_num_threads(threads)  # run_bench restores the caller's count at the end
     with threadpool_limits(limits=threads):
         start = time.perf_counter()
         for _ in range(WARMUP):  # caches, allocator, lazy init
             fn()
         once = (time.perf_counter() - start) / WARMUP
         number = max(1, round(min_time / MIN_BLOCKS / max(once, 1e-9)))
-        timer = Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads)
+        timer = timeit.Timer(fn)
         times: list[float] = []
         while len(times) < MIN_BLOCKS or sum(times) * number < min_time:
-            times += timer.timeit(number).times  # one block: seconds per call
+            times.append(timer.timeit(number) / number)  # one block: seconds per call
     q1, median, q3 = np.percentile(times, [25, 50, 75])
     return float(median), float(q3 - q1)
 
 
 def bench_case(
-    case: OpCase, dtype: str = "float64", threads: Sequence[int] = (1,), min_time: float = 0.1
+    case: OpCase,
+    dtype: str = "float64",
+    threads: Sequence[int] = (1,),
+    min_time: float = 0.1,
+    phases: Sequence[str] = PHASES,
 ) -> list[dict[str, Any]]:
     """One row per thread count x phase (columns ``COLUMNS``)."""
     rows: list[dict[str, Any]] = []
     try:
-        fns, shapes = _callables(case, dtype)
+        fns, shapes = timed_callables(case, dtype)
     except Exception as exc:  # a broken case is reported, not fatal to the whole benchmark
         fns, shapes, note = {}, "", f"setup raised {type(exc).__name__}: {exc}"
     else:
         note = ""
     for n in threads:
-        for phase in PHASES:
+        for phase in phases:
             t: dict[str, tuple[float, float]] = {}
             row_note = note
             for side in ("scratch", "torch"):
                 fn = fns.get(f"{side}_{phase}")
                 try:
-                    t[side] = _time(fn, n, min_time) if fn is not None else (np.nan, np.nan)
+                    t[side] = time_call(fn, n, min_time) if fn is not None else (np.nan, np.nan)
                 except Exception as exc:
                     t[side] = (np.nan, np.nan)
                     row_note = row_note or f"{side} {phase} raised {type(exc).__name__}: {exc}"
@@ -207,8 +214,9 @@ def run_bench(
     threads: Sequence[int] | None = None,
     min_time: float = 0.1,
     progress: Callable[[int, int, str], None] | None = None,
+    phases: Sequence[str] = PHASES,
 ) -> pd.DataFrame:
-    """Time every case at each thread count (default: 1 and all cores)."""
+    """Time every case at each thread count (default: 1 and all cores), in each of ``phases``."""
     counts = sorted({1, all_threads()}) if threads is None else list(threads)
     rows: list[dict[str, Any]] = []
     previous = torch.get_num_threads()
@@ -216,12 +224,36 @@ def run_bench(
         for i, case in enumerate(cases):
             if progress is not None:
                 progress(i, len(cases), case.name)
-            rows.extend(bench_case(case, dtype, counts, min_time))
+            rows.extend(bench_case(case, dtype, counts, min_time, phases))
     finally:
         torch.set_num_threads(previous)
     if progress is not None:
         progress(len(cases), len(cases), "done")
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def noisy(df: pd.DataFrame) -> pd.Series:
+    """Rows whose timings look like load from other processes rather than the code (bool, by row).
+
+    A row is flagged when, on either side, the IQR of its blocks is larger than their median, or
+    its median is more than ``NOISE_FACTOR`` times what another thread count of the same case,
+    dtype and phase allows: at most the same time with more threads, at most ``n'/n`` times
+    slower with ``n < n'`` threads (perfect scaling). On a quiet machine neither happens; on a
+    shared one a block that waited for a core inflates one median (a 30 ms torch time for a
+    microsecond op reads as a 0.01x ratio).
+    """
+    flags = np.zeros(len(df), dtype=bool)
+    threads = df["threads"].to_numpy(dtype=float)
+    groups = [np.asarray(rows) for rows in df.groupby(["case", "dtype", "phase"], sort=False).indices.values()]
+    for side in ("scratch", "torch"):
+        median = df[f"{side}_median_s"].to_numpy(dtype=float)
+        flags |= df[f"{side}_iqr_s"].to_numpy(dtype=float) > median
+        for rows in groups:  # positions of one case x dtype x phase, one per thread count
+            n, m = threads[rows], median[rows]
+            allowed = m[None, :] * np.maximum(1.0, n[None, :] / n[:, None])  # [row, other]: the bound other sets
+            np.fill_diagonal(allowed, np.inf)
+            flags[rows] |= (m[:, None] > NOISE_FACTOR * allowed).any(axis=1)
+    return pd.Series(flags, index=df.index)
 
 
 def bench_table(df: pd.DataFrame) -> str:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from parity_tests.data import DataError
 from parity_tests.harness import DTYPES
+from parity_tests.mutation import Mutant
 from parity_tests.registry import UnknownComponentError, all_cases, devices, failure_table, select
 from parity_tests.summary import case_table, run_all, run_mutants, totals_line
 from parity_tests.textui import Progress, text_table
@@ -107,14 +108,52 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0 if result_passed(result) else 1
 
 
-def cmd_mutate(args: argparse.Namespace) -> int:
-    from parity_tests.mutation import all_mutants
+def select_mutants(names: Sequence[str]) -> list[Mutant]:
+    """Mutants named in ``names``, or whose components' cases overlap the cases ``names`` select.
 
-    mutants = [
-        m for m in all_mutants() if not args.names or m.name in args.names or set(m.components) & set(args.names)
-    ]
-    if args.names and not mutants:
-        raise UsageError(f"no mutant matches {args.names}; known: {', '.join(m.name for m in all_mutants())}")
+    A name is a mutant's name or anything ``registry.select`` takes (case, component,
+    ``stem.Component``, stem, ``chN``); none: every mutant. Raises ``UsageError`` for a name that
+    is neither, or when the names match no mutant.
+    """
+    from parity_tests import mutation
+
+    mutants = mutation.all_mutants()
+    if not names:
+        return list(mutants)
+    mutant_names = {m.name for m in mutants}
+    others = [n for n in names if n not in mutant_names]
+    try:
+        wanted = {c.name for c in select(others)} if others else set()
+    except UnknownComponentError as exc:
+        unknown = [n for n in others if not _selects(n)]
+        raise UsageError(
+            f"unknown name(s) {unknown}: not a mutant, case, component, stem.Component, stem or chapter"
+            f" (see `dlfs-parity list`); mutants: {', '.join(sorted(mutant_names))}"
+        ) from exc
+    chosen = [m for m in mutants if m.name in names or _cases_of(m) & wanted]
+    if not chosen:
+        raise UsageError(f"no mutant covers {list(names)}; mutants: {', '.join(sorted(mutant_names))}")
+    return chosen
+
+
+def _selects(name: str) -> bool:
+    try:
+        select([name])
+    except UnknownComponentError:
+        return False
+    return True
+
+
+def _cases_of(mutant: Mutant) -> set[str]:
+    """Names of the cases that ``mutation.run_mutant`` runs under ``mutant``."""
+    try:
+        return {c.name for c in select(list(mutant.components))}
+    except UnknownComponentError:
+        return set()
+
+
+def cmd_mutate(args: argparse.Namespace) -> int:
+    mutants = select_mutants(args.names)
     progress = Progress("mutate", enabled=sys.stderr.isatty())
     results = run_mutants(mutants, seed=args.seed, progress=progress, first_catch=args.quick)
     body = [
@@ -142,11 +181,32 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     cases = select_bench(args.names)
     progress = Progress("bench", enabled=sys.stderr.isatty())
-    df = run_bench(cases, dtype=args.dtype, threads=args.threads, min_time=args.min_time, progress=progress)
+    frames = [run_bench(cases, d, args.threads, args.min_time, progress) for d in _dtypes(args.dtype)]
+    df = pd.concat(frames, ignore_index=True)
     print(bench_table(df))
     print("\nratio = scratch median / torch median (> 1: the NumPy twin is slower).")
     _write_csv(df, args.csv)
+    _conv_summary(df, args.min_time, args.csv)
     return 0
+
+
+def _conv_summary(df: pd.DataFrame, min_time: float, csv: str | None) -> None:
+    """Chapter 5's target when the book's or the deep conv shape was benched (``bench conv``, ``ch5``...).
+
+    Prints the verdicts and the loop slowdown, times the pieces of the worst miss, and with
+    ``--csv PATH`` draws the time-versus-batch curve beside it (``PATH``'s stem + ``_batch_curve.png``).
+    """
+    from parity_tests import bench_conv
+
+    if not bench_conv.has_summary(df):
+        return
+    miss = bench_conv.worst_miss(bench_conv.summary(df))
+    breakdown = bench_conv.breakdown(miss[1], miss[0], miss[2], min_time) if miss else None
+    print(f"\n{bench_conv.summary_text(df, breakdown)}")
+    if csv is not None:
+        path = Path(csv).with_name(f"{Path(csv).stem}_batch_curve.png")
+        if bench_conv.plot_batch_curve(bench_conv.batch_curve(df), path) is not None:
+            print(f"wrote {path}")
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -195,18 +255,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("mutate", help="plant each known bug; exit 0 only when every one is caught")
-    p.add_argument("names", nargs="*", metavar="NAME", help="mutant names or components (default: all)")
+    p.add_argument("names", nargs="*", metavar="NAME", help="mutant names, or NAMES as for check (default: all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true", help="stop each mutant at the first case that catches it")
     p.add_argument("--csv", metavar="PATH")
     p.set_defaults(func=cmd_mutate)
 
-    p = sub.add_parser("bench", help="forward/backward timings of both twins, ratio scratch/torch", epilog=EPILOG)
+    bench_epilog = f"{EPILOG} Selecting the conv benchmark shapes (conv, Conv2d, ch5) adds the chapter 5 target."
+    p = sub.add_parser("bench", help="forward/backward timings of both twins, ratio scratch/torch", epilog=bench_epilog)
     p.add_argument("names", nargs="*", metavar="NAME")
-    p.add_argument("--dtype", choices=DTYPES, default="float64")
+    p.add_argument("--dtype", choices=[*DTYPES, "all"], default="float64")
     p.add_argument("--threads", type=int, nargs="+", help="thread counts (default: 1 and all cores)")
     p.add_argument("--min-time", type=float, default=0.1, help="seconds of timing per phase and side")
-    p.add_argument("--csv", metavar="PATH")
+    p.add_argument("--csv", metavar="PATH", help="the rows; with the conv shapes also PATH's stem + _batch_curve.png")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("show", help="the two twins' source side by side, with the parity figures", epilog=EPILOG)

@@ -20,9 +20,10 @@ import parity_tests.mutation as mutation
 import parity_tests.train as train
 import scratch.activations as sa
 from parity_tests.bench import COLUMNS
-from parity_tests.cli import main
+from parity_tests.cli import main, select_mutants
 from parity_tests.experiments import Experiment, ExperimentResult
 from parity_tests.mutation import Mutant
+from parity_tests.registry import select
 from reports import plots
 from reports.build import ReportError, prepare_folder
 
@@ -121,6 +122,26 @@ def test_mutate_exits_0_only_when_every_mutant_is_caught(
     assert main(["mutate", "--quick"]) == 1  # stopping at the first catch keeps the verdicts
 
 
+def test_mutate_names_select_like_check_names_by_chapter_stem_component_or_mutant_name() -> None:
+    def cases_of(m: Mutant) -> set[str]:
+        return {c.name for c in select(list(m.components))}
+
+    ch6 = {c.name for c in select(["ch6"])}
+    by_chapter = select_mutants(["ch6"])
+    assert by_chapter and all(cases_of(m) & ch6 for m in by_chapter)
+    rnn = {c.name for c in select(["rnn"])}
+    by_stem = select_mutants(["rnn"])
+    assert by_stem and all(cases_of(m) & rnn for m in by_stem)
+    assert {m.name for m in by_stem} < {m.name for m in by_chapter}  # the RNN stem is part of chapter 6
+    assert [m.name for m in select_mutants(["relu_mask_always_open"])] == ["relu_mask_always_open"]
+
+
+def test_mutate_an_unknown_name_exits_2_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mutate", "ch6", "no_such_thing"]) == 2
+    err = capsys.readouterr().err
+    assert "no_such_thing" in err and "mutants:" in err and "Traceback" not in err
+
+
 def test_show_prints_both_twins_with_paths_chapter_and_figures(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["show", "Dense", "--width", "160"]) == 0
     out = capsys.readouterr().out
@@ -143,6 +164,17 @@ def test_bench_writes_csv_with_both_twins_timings_and_ratio(tmp_path: Path) -> N
     assert sorted(df["phase"]) == ["backward", "forward", "forward_backward"]
     assert (df["scratch_median_s"] > 0).all() and (df["torch_median_s"] > 0).all()
     assert np.allclose(df["ratio"], df["scratch_median_s"] / df["torch_median_s"])
+
+
+def test_bench_dtype_all_times_both_dtypes_and_only_conv_shapes_add_the_chapter_5_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bench.csv"
+    argv = ["bench", "activation_sigmoid", "--dtype", "all", "--threads", "1", "--min-time", "0.001"]
+    assert main([*argv, "--csv", str(path)]) == 0
+    assert set(pd.read_csv(path)["dtype"]) == {"float64", "float32"}
+    assert "Chapter 5 target" not in capsys.readouterr().out
+    assert [p.name for p in tmp_path.iterdir()] == ["bench.csv"]
 
 
 def _fake_experiment(passed: bool) -> Experiment:
@@ -205,6 +237,25 @@ def test_report_into_an_unwritable_folder_names_the_path(tmp_path: Path, capsys:
         prepare_folder(target)
     assert main(["report", "--out", str(target), "--quick", "--only", "Sigmoid"]) == 2
     assert str(target) in capsys.readouterr().err
+
+
+def test_report_with_an_unknown_only_name_exits_2_and_creates_no_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report"
+    assert main(["report", "--out", str(out), "--quick", "--only", "NoSuchLayer"]) == 2
+    assert "NoSuchLayer" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_report_into_an_existing_file_says_it_is_not_a_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "report.txt"
+    target.write_text("a file")
+    assert main(["report", "--out", str(target), "--quick", "--only", "Sigmoid"]) == 2
+    assert "not a directory" in capsys.readouterr().err
+    assert target.read_text() == "a file"
 
 
 def test_report_of_a_broken_twin_says_fail_and_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

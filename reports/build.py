@@ -7,12 +7,13 @@ to ``out_dir``:
 - ``REPORT.md``: summary, tables, conventions, experiments, mutants, speed, environment;
 - ``index.html``: the same as a page, plus both twins' source side by side per component;
 - ``rows.csv`` / ``rows.json``: every result row (cases and experiments' trajectory rows);
-- ``mutants.csv``, ``bench.csv``;
-- ``budget_heatmap.png``, ``speed.png``, ``curves_<experiment>.png``.
+- ``mutants.csv``, ``bench.csv``, ``bench_conv.csv`` (the chapter 5 conv target, both dtypes);
+- ``budget_heatmap.png``, ``speed.png``, ``conv_batch_curve.png``, ``curves_<experiment>.png``.
 
 Progress goes to stderr. ``quick`` skips float32 for cases slower than ``QUICK_CASE_SECONDS`` in
-float64, stops each mutant at its first catch, runs each experiment with ``--quick`` and a short
-benchmark (one case per component).
+float64 (after an untimed warm-up run, so that the first case does not pay the one-off start-up
+costs), stops each mutant at its first catch, runs each experiment with ``--quick`` and a short
+benchmark (one case per component; the conv target at one thread and three batch sizes).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from reports.markdown import render
 
 #: In quick mode, a case whose float64 run(s) took longer than this is not run again in float32.
 QUICK_CASE_SECONDS = 1.0
+#: Quick mode's conv batch curve (of ``parity_tests.cases.conv.BATCH_CURVE``; 60 is the book's batch).
+QUICK_CONV_BATCHES = (1, 8, 60)
 
 
 class ReportError(Exception):
@@ -54,6 +57,8 @@ class ReportData:
     experiment_errors: dict[str, str] = field(default_factory=dict)
     descriptions: dict[str, str] = field(default_factory=dict)
     bench: pd.DataFrame = field(default_factory=pd.DataFrame)
+    conv: pd.DataFrame = field(default_factory=pd.DataFrame)  # bench_conv.run rows (chapter 5 target)
+    conv_breakdown: pd.DataFrame | None = None  # bench_conv.breakdown of the worst miss, if any
     plots: dict[str, str] = field(default_factory=dict)  # title -> file name
     quick: bool = False
     float64_only: list[str] = field(default_factory=list)  # quick mode: slow cases not run in float32
@@ -71,6 +76,8 @@ class ReportOutcome:
 def prepare_folder(out_dir: str | Path) -> Path:
     """Create ``out_dir`` and prove it is writable, or raise ``ReportError`` naming it."""
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ReportError(f"cannot write the report folder {out}: it is a file, not a directory")
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"
@@ -111,6 +118,54 @@ def _bench_cases(only: list[str] | None, quick: bool) -> list[OpCase]:
     return chosen
 
 
+def conv_selected(only: list[str] | None) -> bool:
+    """Whether ``only`` (``None``: everything) names any conv ``BENCH`` case: conv, Conv2d, ch5..."""
+    from parity_tests.cases.conv import BENCH
+
+    if only is None:
+        return True
+    for name in only:
+        try:
+            select([name], cases=BENCH)
+        except UnknownComponentError:
+            continue
+        return True
+    return False
+
+
+def _run_conv_bench(data: ReportData, quick: bool, stream: TextIO) -> None:
+    """The chapter 5 target (``parity_tests.bench_conv``): both dtypes; quick mode at 1 thread, 3 batch sizes."""
+    from parity_tests import bench_conv
+
+    if quick:
+        cases, threads, min_time = bench_conv.bench_cases(QUICK_CONV_BATCHES), [1], 0.01
+    else:
+        cases, threads, min_time = bench_conv.bench_cases(), None, 0.2
+    data.conv = bench_conv.run(threads=threads, min_time=min_time, progress=Progress("conv bench", stream), cases=cases)
+    miss = bench_conv.worst_miss(bench_conv.summary(data.conv))
+    if miss is not None:
+        shape, dtype, n = miss
+        data.conv_breakdown = bench_conv.breakdown(dtype, shape, n, min_time=0.02 if quick else 0.1)
+
+
+def _warm_up(cases: list[Case]) -> None:
+    """Run the first operator case once per device, untimed.
+
+    The first case run pays one-off costs (lazy imports and initialisation in torch and the
+    harness: about half a second on the CPU here; the CUDA context on a GPU) that have nothing
+    to do with it; timed cold, a millisecond case reads as slow and quick mode would drop its
+    float32 run.
+    """
+    first = next((c for c in cases if isinstance(c, OpCase)), None)
+    if first is None:
+        return
+    for device in devices():
+        try:
+            first.run(dtype="float64", device=device, seed=0)
+        except Exception:  # its timed run reports the error as a failing row
+            continue
+
+
 def _run_experiments(data: ReportData, quick: bool, stream: TextIO) -> None:
     from parity_tests.experiments import all_experiments
     from parity_tests.train import run_experiment
@@ -141,10 +196,17 @@ def _all_rows(data: ReportData) -> pd.DataFrame:
 
 
 def _write_plots(data: ReportData, out: Path) -> None:
+    from parity_tests.bench import noisy
+    from parity_tests.bench_conv import batch_curve, plot_batch_curve
+
+    quiet = data.bench[~noisy(data.bench)] if not data.bench.empty else data.bench  # load artefacts left out
     made = {
         "Error budget used (component x check)": plots.budget_heatmap(data.rows, out / "budget_heatmap.png"),
-        "Speed: scratch / torch": plots.speed_bars(data.bench, out / "speed.png") if not data.bench.empty else None,
-        "Speed against batch size": plots.scaling(data.bench, out / "scaling.png") if not data.bench.empty else None,
+        "Speed: scratch / torch": plots.speed_bars(quiet, out / "speed.png") if not quiet.empty else None,
+        "Speed against batch size": plots.scaling(quiet, out / "scaling.png") if not quiet.empty else None,
+        "Convolution: time against batch size": (
+            plot_batch_curve(batch_curve(data.conv), out / "conv_batch_curve.png") if not data.conv.empty else None
+        ),
     }
     for name, result in data.experiments.items():
         made[f"Training curves: {name}"] = plots.curves(name, result.curves, out / f"curves_{name}.png")
@@ -167,14 +229,15 @@ def build_report(
     ``UnknownComponentError`` for a name in ``only`` that selects nothing.
     """
     stream = sys.stderr if stream is None else stream
+    cases = select(only)  # unknown names fail here, before any folder is made
     out = prepare_folder(out_dir)
     t0 = time.monotonic()
     data = ReportData(
         rows=pd.DataFrame(), quick=quick, started=datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
-    cases = select(only)
     seconds: dict[str, float] = {}  # per case; quick mode orders the mutants' cases by it
     if quick:  # float64 (the gate) for every case; float32 only for those that took under a second
+        _warm_up(cases)
         f64 = run_all(cases, ("float64",), devices(), progress=Progress("cases float64", stream), seconds=seconds)
         fast = [c for c in cases if seconds[c.name] <= QUICK_CASE_SECONDS]
         data.float64_only = [c.name for c in cases if seconds[c.name] > QUICK_CASE_SECONDS]
@@ -194,6 +257,8 @@ def build_report(
         bench_cases = _bench_cases(only, quick)
         bench_cases = one_per_component(bench_cases) if quick else bench_cases
         data.bench = run_bench(bench_cases, min_time=0.005 if quick else 0.1, progress=Progress("bench", stream))
+        if conv_selected(only):
+            _run_conv_bench(data, quick, stream)
     data.seconds = time.monotonic() - t0
     try:
         _write_plots(data, out)
@@ -203,6 +268,8 @@ def build_report(
         pd.DataFrame([m.__dict__ for m in data.mutants]).to_csv(out / "mutants.csv", index=False)
         if not data.bench.empty:
             data.bench.to_csv(out / "bench.csv", index=False)
+        if not data.conv.empty:
+            data.conv.to_csv(out / "bench_conv.csv", index=False)
         markdown, passed, summary = render(data)
         (out / "REPORT.md").write_text(markdown, encoding="utf-8")
         pairs = {(c.chapter, c.stem, c.component): None for c in cases}
