@@ -7,6 +7,7 @@ diverged; 2 bad usage (unknown component, experiment or device; unwritable repor
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -297,6 +298,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UnknownComponentError, UsageError, DataError) as exc:
         print(f"dlfs-parity {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (``dlfs-parity show Dense | head``): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return 141  # 128 + SIGPIPE, what a shell reports for a pipe closed early
 
 
 if __name__ == "__main__":
