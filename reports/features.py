@@ -29,10 +29,7 @@ END = "<!-- features:end -->"
 
 
 #: Components the project means to twin that may not be in the registry yet: (chapter, stem, name).
-PLANNED: tuple[tuple[int, str, str], ...] = (
-    (7, "trainer", "PyTorchTrainer"),
-    (7, "autoencoder", "ConvAutoencoder"),
-)
+PLANNED: tuple[tuple[int, str, str], ...] = ((7, "trainer", "PyTorchTrainer"),)
 
 _BOSTON = ("boston_linear", "boston_sigmoid_13", "boston_sigmoid_13_13")
 _MNIST = ("mnist_softmax_ce_torch", "mnist_softmax_ce_book")
@@ -66,6 +63,8 @@ TRAJECTORIES: dict[str, tuple[str, ...]] = {
     "optimizers.AdaGrad": _CHARLM,
     "optimizers.clip_grad_value_": _CHARLM[:1],
     "optimizers.clip_grad_norm_": _CHARLM[1:],
+    "autoencoder.ConvAutoencoder": ("autoencoder_mnist14_20_steps",),
+    "autoencoder.Unflatten": ("autoencoder_mnist14_20_steps",),
 }
 
 
