@@ -87,9 +87,16 @@ MUTANTS = [
         sopt.SGD,
         "_update",
         _sgd_ascends,
-        ("optimizers", "trainer"),
+        ("SGD", "boston_linear", "boston_sigmoid_13"),
     ),
-    Mutant("sgd_lr_twice", "SGD steps by lr^2 * g", sopt.SGD, "_update", _sgd_lr_twice, ("optimizers", "trainer")),
+    Mutant(
+        "sgd_lr_twice",
+        "SGD steps by lr^2 * g",
+        sopt.SGD,
+        "_update",
+        _sgd_lr_twice,
+        ("SGD", "boston_linear", "boston_sigmoid_13"),
+    ),
     Mutant(
         "bias_grad_averaged",
         "BiasAdd gradient averaged over the batch instead of summed",
