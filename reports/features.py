@@ -29,7 +29,7 @@ END = "<!-- features:end -->"
 
 
 #: Components the project means to twin that may not be in the registry yet: (chapter, stem, name).
-PLANNED: tuple[tuple[int, str, str], ...] = ((7, "trainer", "PyTorchTrainer"),)
+PLANNED: tuple[tuple[int, str, str], ...] = ()
 
 _BOSTON = ("boston_linear", "boston_sigmoid_13", "boston_sigmoid_13_13")
 _MNIST = ("mnist_softmax_ce_torch", "mnist_softmax_ce_book")
@@ -65,6 +65,7 @@ TRAJECTORIES: dict[str, tuple[str, ...]] = {
     "optimizers.clip_grad_norm_": _CHARLM[1:],
     "autoencoder.ConvAutoencoder": ("autoencoder_mnist14_20_steps",),
     "autoencoder.Unflatten": ("autoencoder_mnist14_20_steps",),
+    "trainer.PyTorchTrainer": ("pytorch_trainer_boston_torch_decay", "pytorch_trainer_boston_book_decay"),
 }
 
 
