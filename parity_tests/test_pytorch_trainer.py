@@ -12,6 +12,8 @@ import scratch.optimizers as so
 import scratch.trainer as st
 import torch_ref.trainer as tt
 from parity_tests.cases.pytorch_trainer import boston_mlp, small_boston
+from parity_tests.mutants.ch7_trainer import MUTANTS
+from parity_tests.mutation import Mutant, run_mutant
 from parity_tests.opcase import copy_state
 
 pytestmark = pytest.mark.ch7
@@ -124,3 +126,9 @@ def test_chapter7_experiment_reports_both_twins_beside_the_book() -> None:
     assert row["trajectory parity"] == "pass"
     assert abs(row["scratch test MSE"] - row["torch test MSE"]) < 1e-6
     assert result.rows and all(r["passed"] for r in result.rows if r["dtype"] == "float64")
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_planted_pytorch_trainer_bug_is_caught(mutant: Mutant) -> None:
+    result = run_mutant(mutant)
+    assert result.caught_by_a_check, f"{mutant.name} survived {result.total_rows} rows: {result.evidence}"
