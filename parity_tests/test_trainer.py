@@ -18,6 +18,7 @@ import torch_ref.network as tn
 import torch_ref.optimizers as to
 import torch_ref.trainer as tt
 from parity_tests.cases.trainer import overshoot_data, overshoot_pair
+from parity_tests.lockstep import drain
 from parity_tests.registry import Case, assert_case_passes, case_params, failure_table
 from parity_tests.trajectory import TrainingPair, TrajectoryCase, trainer_pair
 
@@ -139,8 +140,8 @@ def test_before_step_sees_every_epoch_and_step_on_both_twins() -> None:
         torch_before_step=lambda e, s: calls["torch"].append((e, s)),
     )
     built.torch_net.double()
-    built.scratch_fit("float64", "cpu")
-    built.torch_fit("float64", "cpu")
+    drain(built.scratch_run("float64", "cpu"))
+    drain(built.torch_run("float64", "cpu"))
     assert calls["scratch"] == calls["torch"] == [(0, 0), (0, 1), (1, 0), (1, 1)]
 
 
@@ -174,4 +175,4 @@ def test_scratch_fit_rejects_bad_input(bad: tuple) -> None:
 def test_torch_fit_rejects_bad_input(bad: tuple) -> None:
     arrays, kwargs, error, words = bad
     with pytest.raises(error, match=words):
-        _torch_trainer().fit(*(torch.tensor(a) for a in arrays), **kwargs)  # type: ignore[arg-type]
+        _torch_trainer().fit(*(torch.tensor(a) for a in arrays), **kwargs)

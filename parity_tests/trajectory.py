@@ -1,28 +1,31 @@
-"""Training-run parity (llm.c style): both twins train from the same weights on the same batches.
+"""Training-run parity: both twins train from the same weights on the same batches.
 
 A ``TrajectoryCase`` is a registry case (``name, component, stem, chapter, run``) whose check is a
 whole training run. Its ``build(rng)`` returns a ``TrainingPair``: an untrained scratch network, a
-bare torch network of the same architecture, and one function per side that trains that network
-and returns a ``History`` (``scratch.trainer.History``: per-step losses, per-epoch parameters,
-evaluation losses). ``run(dtype, device, seed)``:
+bare torch network of the same architecture, and for each side a function ``(dtype, device) ->
+Run`` that starts that side's own training loop, paused after every step (``parity_tests.lockstep``).
+``train(dtype, device, seed)`` checks the run twice, and the rows say which check each rests on:
 
-1. casts both networks to ``dtype`` (torch also to ``device``) and copies the scratch weights into
-   the torch network (row ``state_dict``: keys, shapes and bits must match exactly);
-2. calls both training functions;
-3. emits ``check="trajectory"`` rows: target ``loss`` (the loss of every step, one vector),
-   ``eval_loss`` (the test losses), ``lr`` (the learning rate of every epoch), and one row per
-   parameter with its values after every epoch and after ``fit`` returned (early stopping may
-   restore an earlier model), stacked on axis 0. A ``ControlledTrajectoryCase`` (chaotic runs)
-   also trains 1-ulp-noise controls and allows the twins ``CONTROL_FACTOR`` times their drift.
+1. **lockstep** (the gate, ``check="lockstep"``): both loops run side by side; after every step
+   and every evaluation the whole training state is compared at the case's *operator* tolerance
+   (``lockstep_class``), then the scratch twin is reset to the torch twin's state. Every step of
+   the full-length run is checked at rounding level, however chaotic the run.
+2. **free-running** (a study figure with an honest claim, ``check="trajectory"``): a fresh scratch
+   network trains on its own and is compared with the torch run (which lockstep never touches).
+   ``controls`` more scratch runs get one ulp of noise on every parameter before every step
+   (``ulp_noise_hook``); the *horizon* is the first step where a control's deviation from the plain
+   scratch run uses more than ``HORIZON_FRACTION`` of the fixed trajectory tolerance. Free-running
+   rows pass or fail only over the steps (epochs, evaluations) before the horizon, and say so; past
+   it two runs of the same twin disagree as much as the twins may, and end-of-run figures are set
+   against the controls' spread instead (the experiments do that).
 
 Everything else, the batch order and any per-step randomness (dropout masks), must be given to
 both sides by the build function: use a pure function of (epoch, step) such as
-``scratch.trainer.seeded_permutation``, never a shared stateful generator (the scratch run would
-consume it before the torch run starts).
+``scratch.trainer.seeded_permutation``, never a shared stateful generator.
 
-For networks trained by ``Trainer.fit`` on an in-memory ``Split``, ``trainer_pair`` writes the two
-training functions; other loops (the chapter 6 language model) write their own, returning
-``History``. Example (the Boston linear model)::
+For networks trained by ``Trainer.iter_fit`` on an in-memory ``Split``, ``trainer_pair`` writes the
+two run functions; other loops (the chapter 6 language model) write their own. Example (the
+Boston linear model)::
 
     def build(rng):
         s = scratch.network.NeuralNetwork([sl.Dense(13, 1, rng=rng)], sL.MeanSquaredError())
@@ -36,57 +39,66 @@ training functions; other loops (the chapter 6 language model) write their own, 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import torch
 
 from parity_tests.data import Split, as_dtype
-from parity_tests.harness import Comparison, Tolerance, compare, make_row, np_dtype, tolerance_for
+from parity_tests.harness import Comparison, RowLog, Tolerance, compare, np_dtype, tolerance_for
+from parity_tests.lockstep import Run, drain, lockstep
 from parity_tests.opcase import EXACT, copy_state
 from scratch.trainer import BeforeStep, History, Permutation, seeded_permutation
 
 Row = dict[str, Any]
-#: K of the control envelope: the twins may diverge K times as far as the controls have so far;
-#: ``CONTROL_RUNS`` noise streams, ``D`` the largest of their drifts (measurements in
-#: ``ControlledTrajectoryCase``).
-CONTROL_FACTOR = 200.0
-CONTROL_RUNS = 2
-#: ``(dtype, device) -> History``: trains the side's network in place.
-FitFn = Callable[[str, str], History]
+#: ``(dtype, device) -> Run``: starts one side's training loop (nothing runs until iterated).
+RunFn = Callable[[str, str], Run]
+#: The controls' horizon: the first step where a control's deviation from the plain run uses more
+#: than this share of the fixed trajectory tolerance. A tenth, so that the twins' own rounding,
+#: which grows like the controls' (e-fold every 2-7 steps in the chaotic runs), still has a factor
+#: 10 of room at the last step claimed; it costs those runs a few steps of claim.
+HORIZON_FRACTION = 0.1
+#: Default number of ulp-noise controls per run (experiments use more for end-of-run spreads).
+CONTROLS = 2
 
 
 @dataclass
 class TrainingPair:
-    """Two networks of the same architecture and how to train each (see the module docstring).
+    """Two networks of the same architecture and how to start each one's training loop.
 
     ``scratch_net`` is a scratch ``Module`` with its initial weights; ``torch_net`` an
     ``nn.Module`` whose weights are overwritten by the scratch ones before training.
-    ``scratch_noise``: an extra per-step hook for the scratch side, set only by the control run
-    of ``ControlledTrajectoryCase`` (``trainer_pair`` honours it).
+    ``scratch_noise``: an extra per-step hook for the scratch side, set only for the ulp-noise
+    controls (``trainer_pair`` honours it; a pair that ignores it gets controls equal to the plain
+    run, hence a horizon at the end of the run).
     """
 
     scratch_net: Any
     torch_net: torch.nn.Module
-    scratch_fit: FitFn
-    torch_fit: FitFn
+    scratch_run: RunFn
+    torch_run: RunFn
     scratch_noise: BeforeStep | None = None
 
 
 @dataclass
 class TrajectoryResult:
-    """The rows, both histories, and the trained pair (for test metrics)."""
+    """The rows; the free-running scratch history and the torch history; the networks as trained
+    (``pair.scratch_net`` from the free scratch run, ``pair.torch_net`` from the torch run); the
+    controls' histories and networks; the lockstep pause counts; the free-running horizon (steps)."""
 
     rows: list[Row]
     scratch: History
-    torch: History
+    torch: Any
     pair: TrainingPair
     controls: list[History] = field(default_factory=list)
+    control_nets: list[Any] = field(default_factory=list)
+    lockstep_steps: int = 0
+    lockstep_evaluations: int = 0
+    horizon: int | None = None
 
 
-def stacked_params(history: History, final: dict[str, Any]) -> dict[str, np.ndarray]:
+def stacked_params(history: Any, final: dict[str, Any]) -> dict[str, np.ndarray]:
     """Each parameter's values after every epoch and at the end, stacked: ``(epochs + 1, *shape)``."""
     snapshots = [*history.epoch_params, final]
     return {k: np.stack([np.asarray(s[k], dtype=np.float64) for s in snapshots]) for k in final}
@@ -118,50 +130,57 @@ def ulp_noise_hook(net: Any, seed: int, stream: int = 0) -> BeforeStep:
     return before_step
 
 
-def control_drift(run: Any, control: Any) -> np.ndarray:
-    """``D[t] = max_{s <= t} max |run[s] - control[s]|`` (axis 0 is the step or epoch), shaped to
-    broadcast against ``run``: the control's deviation so far, per step."""
-    d = np.abs(np.asarray(run, dtype=np.float64) - np.asarray(control, dtype=np.float64))
-    per_step = d.reshape(len(d), -1).max(axis=1) if d.size else np.zeros(len(d))
-    return np.maximum.accumulate(per_step).reshape((-1,) + (1,) * (d.ndim - 1))
+def horizon(run: Any, controls: Sequence[Any], tol: Tolerance, fraction: float = HORIZON_FRACTION) -> int:
+    """The first index (axis 0: step, evaluation or epoch) where a control deviates from ``run`` by
+    more than ``fraction`` of ``atol + rtol |run|``; ``len(run)`` when none does (or no control).
+
+    Indices a control did not reach (it stopped early) count as left: the horizon is at most the
+    shortest control's length.
+    """
+    x = np.asarray(run, dtype=np.float64)
+    n = len(x)
+    if not controls:
+        return n
+    h = n
+    for c in controls:
+        y = np.asarray(c, dtype=np.float64)
+        m = min(n, len(y))
+        if y.shape[1:] != x.shape[1:]:
+            return 0
+        if m == 0:
+            return 0
+        bound = fraction * (tol.atol + tol.rtol * np.abs(x[:m]))
+        out = (np.abs(x[:m] - y[:m]) > bound).reshape(m, -1).any(axis=1)
+        first = int(np.argmax(out)) if out.any() else m
+        h = min(h, first)
+    return h
 
 
-def _aligned(a: Any, b: Any, controls: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``a`` and ``b`` over the steps all runs made, and ``D`` (the largest of the controls')
-    broadcast against them."""
-    n = min(len(a), len(b), *(len(c) for c in controls))
-    x, y = np.asarray(a[:n], dtype=np.float64), np.asarray(b[:n], dtype=np.float64)
-    if x.shape != y.shape:
-        return x, y, x
-    return x, y, np.broadcast_to(np.max([control_drift(x, c[:n]) for c in controls], axis=0), x.shape)
+def within_horizon(a: Any, b: Any, controls: Sequence[Any], tol: Tolerance, unit: str) -> Comparison:
+    """``compare(a, b)`` over the indices before the controls' ``horizon`` (of ``a``), with a note
+    saying over how many of how many ``unit`` the claim rests."""
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    h = horizon(x, controls, tol)
+    n = min(len(x), len(y))
+    if len(x) != len(y):
+        extra = f"; the runs made {len(x)} / {len(y)} {unit} (scratch / torch)"
+        if h >= n:
+            return Comparison.failure(f"free-running: lengths differ{extra}")
+    else:
+        extra = ""
+    k = min(h, n)
+    comp = compare(x[:k], y[:k], tol)
+    claim = f"free-running, first {k} of {len(y)} {unit}"
+    claim += " (the controls' horizon)" if h < len(y) and controls else ""
+    if k == 0:
+        claim += ": no claim"
+    return Comparison(
+        comp.max_abs, comp.max_rel, comp.budget_used, comp.worst_index, comp.scratch_value, comp.torch_value,
+        comp.passed, f"{claim}{extra}" + (f"; {comp.note}" if comp.note and comp.note != "empty" else ""),
+    )  # fmt: skip
 
 
-def envelope_compare(
-    a: Any, b: Any, controls: Sequence[Any], tol: Tolerance, factor: float | None = None
-) -> Comparison:
-    """``compare`` under the control envelope ``|a - b| <= atol + rtol |b| + K D[t]`` (``D`` the
-    largest ``control_drift(a, c)`` of the ``controls``, ``K = CONTROL_FACTOR``), over the steps
-    all runs made."""
-    k = CONTROL_FACTOR if factor is None else factor
-    x, y, drift = _aligned(a, b, controls)
-    plain = compare(x, y, tol)  # max_abs, max_rel, the shape check
-    if plain.note:  # shape mismatch or nothing to compare
-        return plain
-    diff = np.abs(x - y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        budget = np.where(diff == 0, 0.0, diff / (tol.atol + tol.rtol * np.abs(y) + k * drift))
-    budget = np.where(np.isnan(budget), np.inf, budget)
-    worst = np.unravel_index(int(np.argmax(budget)), x.shape)
-    note = f"control envelope: atol + rtol|b| + {k:g} x control drift so far ({float(drift[worst]):.2g} here)"
-    if len(x) < max(len(a), len(b)):
-        lengths = " / ".join(str(len(v)) for v in (a, b, *controls))
-        note += f"; first {len(x)} of {lengths} (scratch / torch / controls)"
-    used, where = float(budget[worst]), str(tuple(int(i) for i in worst))
-    return replace(plain, budget_used=used, worst_index=where, passed=used <= 1.0, note=note,
-                   scratch_value=float(x[worst]), torch_value=float(y[worst]))  # fmt: skip
-
-
-def steps_within(a: npt.ArrayLike, b: npt.ArrayLike, tol: Tolerance) -> int:
+def steps_within(a: Any, b: Any, tol: Tolerance) -> int:
     """How many leading steps have ``|a - b| <= atol + rtol |b|`` (the losses of two runs)."""
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     n = min(len(x), len(y))
@@ -170,20 +189,9 @@ def steps_within(a: npt.ArrayLike, b: npt.ArrayLike, tol: Tolerance) -> int:
     return int(bad[0]) if bad.size else n
 
 
-def factor_needed(a: Any, b: Any, controls: Sequence[Any], tol: Tolerance) -> float:
-    """The smallest ``K`` under which ``envelope_compare`` passes: ``max_t (|a - b| - atol - rtol |b|)
-    / D[t]`` over the steps where the fixed tolerance is not enough (0 if it always is; inf if the
-    controls had not moved there). The measurement behind ``CONTROL_FACTOR``."""
-    x, y, drift = _aligned(a, b, controls)
-    excess = np.abs(x - y) - (tol.atol + tol.rtol * np.abs(y))
-    live = excess > 0
-    with np.errstate(divide="ignore"):
-        return float((excess[live] / drift[live]).max()) if live.any() else 0.0
-
-
 @dataclass
 class TrajectoryCase:
-    """A registry case whose check is a training run of both twins.
+    """A registry case whose check is a training run of both twins (see the module docstring).
 
     Args:
         name: unique case id, e.g. ``boston_linear``.
@@ -191,7 +199,12 @@ class TrajectoryCase:
         stem: module stem (also the selection key), e.g. ``trainer``.
         chapter: book chapter (pytest marker ``chN``).
         build: ``rng -> TrainingPair``; the scratch network is drawn from ``rng``.
-        tolerances: per-dtype overrides of the ``trajectory`` tolerance, each with its reason.
+        lockstep_class: the operator tolerance class of one step (``matmul`` for MLPs, ``conv``,
+            ``recurrent``): the lockstep rows use ``tolerance_for(dtype, lockstep_class)``.
+        loss_class: the class of the lockstep ``loss`` / ``eval_loss`` rows when the loss value is
+            worse conditioned than the step (``book_ce_value``); default ``lockstep_class``.
+        controls: ulp-noise control runs that set the free-running horizon.
+        tolerances: per-dtype overrides of the free-running ``trajectory`` tolerance, each with its reason.
     """
 
     name: str
@@ -199,59 +212,73 @@ class TrajectoryCase:
     stem: str
     chapter: int
     build: Callable[[np.random.Generator], TrainingPair]
+    lockstep_class: str = "matmul"
+    controls: int = CONTROLS
+    loss_class: str | None = None
     tolerances: dict[str, Tolerance] = field(default_factory=dict)
 
     def tolerance(self, dtype: str) -> Tolerance:
         return self.tolerances.get(dtype) or tolerance_for(dtype, "trajectory")
 
-    def train(self, dtype: str = "float64", device: str = "cpu", seed: int = 0) -> TrajectoryResult:
-        """Train both twins and compare; returns the rows with both histories."""
-        dt = np_dtype(dtype)
+    def _pair(self, dtype: str, device: str, seed: int) -> tuple[TrainingPair, Comparison]:
+        """A freshly built pair, cast to ``dtype``, the scratch weights copied into the torch net."""
         pair = self.build(np.random.default_rng(seed))
-        pair.scratch_net.to(dt)
+        pair.scratch_net.to(np_dtype(dtype))
         pair.torch_net.to(device=device, dtype=getattr(torch, dtype))
-        tol = self.tolerance(dtype)
+        return pair, copy_state(pair.scratch_net, pair.torch_net)
+
+    def train(
+        self, dtype: str = "float64", device: str = "cpu", seed: int = 0, *, free: bool = True
+    ) -> TrajectoryResult:
+        """Lockstep, then (``free``) the free-running comparison and its controls; rows and histories."""
+        pair, copied = self._pair(dtype, device, seed)
         shapes = " ".join(f"{k}{tuple(v.shape)}" for k, v in pair.scratch_net.state_dict().items())
-        rows: list[Row] = []
-
-        def row(check: str, target: str, comp: Comparison, t: Tolerance = tol) -> None:
-            rows.append(make_row(
-                case=self, seed=seed, dtype=dtype, device=device, check=check, target=target,
-                comparison=comp, tol=t, shapes=shapes,
-            ))  # fmt: skip
-
-        row("state_dict", "parameters", copy_state(pair.scratch_net, pair.torch_net), EXACT)
-        hist_s = pair.scratch_fit(dtype, device)
-        hist_t = pair.torch_fit(dtype, device)
-        final_t = {k: v.detach().cpu().numpy() for k, v in pair.torch_net.state_dict().items()}
-        runs = [
-            (hist_s, stacked_params(hist_s, pair.scratch_net.state_dict())),
-            (hist_t, stacked_params(hist_t, final_t)),
-        ]
-        controls = self.control_runs(dtype, device, seed)
-        if controls:
-            runs += controls
-            n_epochs = min(len(h.epoch_params) for h, _ in runs)  # early stopping may end runs apart
-            if any(len(h.epoch_params) != n_epochs for h, _ in runs):  # then the final models differ in age
-                runs = [(h, {k: v[:n_epochs] for k, v in p.items()}) for h, p in runs]
-
-        def check(a: Any, b: Any, cs: list[Any]) -> Comparison:
-            return envelope_compare(a, b, cs, tol) if controls else compare(a, b, tol)
-
+        log = RowLog(self, seed, dtype, device, shapes)
+        log.add("state_dict", "parameters", copied, EXACT)
+        step_tol = tolerance_for(dtype, self.lockstep_class)
+        loss_tol = tolerance_for(dtype, self.loss_class) if self.loss_class else step_tol
+        locked = lockstep(pair.scratch_run(dtype, device), pair.torch_run(dtype, device), step_tol, loss_tol)
+        for target, comp in locked.comparisons.items():
+            log.add("lockstep", target, comp, loss_tol if target in ("loss", "eval_loss") else step_tol)
+        hist_t = locked.torch_history
+        if not free:
+            return TrajectoryResult(log.rows, locked.scratch_history, hist_t, pair, [], [], locked.steps,
+                                    locked.evaluations)  # fmt: skip
+        own, _ = self._pair(dtype, device, seed)
+        hist_s = drain(own.scratch_run(dtype, device))
+        controls = [self._control(dtype, device, seed, stream) for stream in range(self.controls)]
         hist_c = [h for h, _ in controls]
-        row("trajectory", "loss", check(hist_s.step_losses, hist_t.step_losses, [h.step_losses for h in hist_c]))
-        row("trajectory", "eval_loss", check(hist_s.eval_losses, hist_t.eval_losses, [h.eval_losses for h in hist_c]))
-        n_lr = min(len(hist_s.lrs), len(hist_t.lrs)) if controls else None
-        row("trajectory", "lr", compare(hist_s.lrs[:n_lr], hist_t.lrs[:n_lr], tol))  # not chaotic: fixed tol
-        (_, params_s), (_, params_t), *params_c = runs
+        tol = self.tolerance(dtype)
+        final_t = {k: v.detach().cpu().numpy() for k, v in pair.torch_net.state_dict().items()}
+        params_s = stacked_params(hist_s, own.scratch_net.state_dict())
+        params_t = stacked_params(hist_t, final_t)
+        params_c = [stacked_params(h, net.state_dict()) for h, net in controls]
+        losses_s = hist_s.step_losses
+        log.add("trajectory", "loss", within_horizon(losses_s, hist_t.step_losses, [h.step_losses for h in hist_c],
+                                                     tol, "steps"), tol)  # fmt: skip
+        evals_c = [h.eval_losses for h in hist_c]
+        log.add("trajectory", "eval_loss", within_horizon(hist_s.eval_losses, hist_t.eval_losses, evals_c, tol,
+                                                          "evaluations"), tol)  # fmt: skip
+        log.add("trajectory", "lr", within_horizon(hist_s.lrs, hist_t.lrs, [], tol, "epochs"), tol)
         for name in params_s:
-            comp = check(params_s[name], params_t[name], [p[name] for _, p in params_c]) if name in params_t else None
-            row("trajectory", name, comp or Comparison.failure("no twin"))
-        return TrajectoryResult(rows, hist_s, hist_t, pair, hist_c)
+            snap_c = [p[name][:-1] for p in params_c]  # per epoch; the final models may differ in age
+            comp = (
+                within_horizon(params_s[name][:-1], params_t[name][:-1], snap_c, tol, "epochs")
+                if name in params_t
+                else Comparison.failure("no twin")
+            )
+            log.add("trajectory", name, comp, tol)
+        h = horizon(losses_s, [c.step_losses for c in hist_c], tol)
+        result_pair = TrainingPair(own.scratch_net, pair.torch_net, own.scratch_run, pair.torch_run)
+        return TrajectoryResult(log.rows, hist_s, hist_t, result_pair, hist_c, [net for _, net in controls],
+                                locked.steps, locked.evaluations, h)  # fmt: skip
 
-    def control_runs(self, dtype: str, device: str, seed: int) -> list[tuple[History, dict[str, np.ndarray]]]:
-        """The noise controls (``ControlledTrajectoryCase``); a plain case has none."""
-        return []
+    def _control(self, dtype: str, device: str, seed: int, stream: int) -> tuple[History, Any]:
+        """The scratch twin trained again with one ulp of noise before every step."""
+        pair = self.build(np.random.default_rng(seed))
+        pair.scratch_net.to(np_dtype(dtype))
+        pair.scratch_noise = ulp_noise_hook(pair.scratch_net, seed, stream)
+        return drain(pair.scratch_run(dtype, device)), pair.scratch_net
 
     def run(self, dtype: str = "float64", device: str = "cpu", seed: int = 0) -> list[Row]:
         return self.train(dtype, device, seed).rows
@@ -271,7 +298,7 @@ def trainer_pair(
     scratch_scheduler: Callable[[Any], Any] | None = None,
     torch_scheduler: Callable[[torch.optim.Optimizer], Any] | None = None,
 ) -> TrainingPair:
-    """A ``TrainingPair`` whose sides run ``Trainer.fit`` of their twin on ``data``.
+    """A ``TrainingPair`` whose sides run ``Trainer.iter_fit`` of their twin on ``data``.
 
     Args:
         scratch_optimizer / torch_optimizer: ``params -> optimizer`` (built once the network
@@ -286,84 +313,30 @@ def trainer_pair(
     from torch_ref.trainer import Trainer as TorchTrainer
 
     order = permutation or seeded_permutation(int(fit_kwargs.get("seed", 1)))
-    pair: TrainingPair  # assigned below; scratch_fit reads its ``scratch_noise`` when it runs
+    pair: TrainingPair  # assigned below; scratch_run reads its ``scratch_noise`` when it runs
 
-    def scratch_fit(dtype: str, device: str) -> History:
+    def scratch_run(dtype: str, device: str) -> Run:
         d = as_dtype(data, np_dtype(dtype))
         optimizer = scratch_optimizer(scratch_net.parameters())
         scheduler = scratch_scheduler(optimizer) if scratch_scheduler else None
         trainer = ScratchTrainer(scratch_net, optimizer)
-        return trainer.fit(
-            d.X_train,
-            d.y_train,
-            d.X_test,
-            d.y_test,
-            **fit_kwargs,
-            permutation=order,
-            before_step=chain_hooks(scratch_before_step, pair.scratch_noise),
-            scheduler=scheduler,
-        )
+        events = trainer.iter_fit(
+            d.X_train, d.y_train, d.X_test, d.y_test, **fit_kwargs, permutation=order,
+            before_step=chain_hooks(scratch_before_step, pair.scratch_noise), scheduler=scheduler,
+        )  # fmt: skip
+        return Run(events, scratch_net, optimizer, lambda: trainer.history)
 
-    def torch_fit(dtype: str, device: str) -> History:
+    def torch_run(dtype: str, device: str) -> Run:
         arrays = (data.X_train, data.y_train, data.X_test, data.y_test)  # fit's argument order
         X_train, y_train, X_test, y_test = (torch.tensor(a, dtype=getattr(torch, dtype), device=device) for a in arrays)
         optimizer = torch_optimizer(torch_net.parameters())
         scheduler = torch_scheduler(optimizer) if torch_scheduler else None
         trainer = TorchTrainer(torch_net, optimizer)  # type: ignore[arg-type]
-        return trainer.fit(
-            X_train,
-            y_train,
-            X_test,
-            y_test,
-            **fit_kwargs,
-            permutation=order,
-            before_step=torch_before_step,
+        events = trainer.iter_fit(
+            X_train, y_train, X_test, y_test, **fit_kwargs, permutation=order, before_step=torch_before_step,
             scheduler=scheduler,
-        )
+        )  # fmt: skip
+        return Run(events, torch_net, optimizer, lambda: trainer.history)
 
-    pair = TrainingPair(scratch_net, torch_net, scratch_fit, torch_fit)
+    pair = TrainingPair(scratch_net, torch_net, scratch_run, torch_run)
     return pair
-
-
-@dataclass
-class ControlledTrajectoryCase(TrajectoryCase):
-    """A trajectory case for a chaotic run: the twins are held to a per-step control envelope.
-
-    Chapter 4's MNIST runs over many epochs and chapter 5's CNN (lr 0.1, momentum 0.9) amplify
-    rounding: one ulp grows e-fold every 2-7 steps until two runs of the *same* twin differ at
-    O(1), so no fixed tolerance holds to the end. A control is the scratch twin trained again with
-    every parameter moved one ulp (random sign, ``ulp_noise_hook``) before *every* step: fresh
-    noise at every step, as the twins' own rounding differences enter at every step (a nudge of
-    the initial weights alone models none of the later ones). Each step's loss, each evaluation
-    loss and each parameter after every epoch must satisfy ``|a - b| <= atol + rtol |b| + K D[t]``,
-    ``D[t]`` the largest deviation from the plain scratch run up to ``t`` of ``CONTROL_RUNS``
-    controls (``control_drift``; parameters: the tensor's max-abs deviation per epoch). A running
-    max, not the value at ``t``: a loss difference is the weight difference projected on one
-    batch's gradient and passes near zero by chance. ``D`` is ~1e-16 in the first steps, so a bug
-    that acts early is caught there. Learning rates are not chaotic: fixed tolerance. Runs that
-    early stopping ended at different epochs are compared over the epochs all ran.
-
-    Measured with ``factor_needed`` (the least K a loss row passes with; float64, packaged
-    MNIST, seed 20190119, 50 epochs). With one control the twins needed up to 134 (exponential
-    decay, torch conventions), 36, 22 and 7 (the 50-step CNN); but so did the control itself: a
-    second control, differing only in its noise seed, needed up to 191 against the first. The
-    twins' rounding behaves like another noise stream, and the ratio of two random projections
-    has a heavy (Cauchy-like) tail. Against the larger drift of two controls the tail shrinks: a
-    third control needed at most 41 (30 triples); over the 18 full chapter 4 runs (both
-    conventions) the twins needed median 1.5, at most 48 (``glorot_linear``, torch; its twins and
-    controls leave the fixed tolerance at steps 140 and 158: noise), the CNN epoch 0.14. Hence
-    ``CONTROL_RUNS = 2`` and ``K = CONTROL_FACTOR = 200``, 4x the largest need seen, the same for
-    every case. K costs little power: ``D`` grows e-fold every 2-7 steps, so doubling K moves the
-    step where the envelope grows vacuous by 1-5 steps, and ``D`` is ~1e-16 at the start. A pair
-    whose ``scratch_fit`` ignores ``TrainingPair.scratch_noise`` gets ``D = 0``: the fixed tolerance.
-    """
-
-    def control_runs(self, dtype: str, device: str, seed: int) -> list[tuple[History, dict[str, np.ndarray]]]:
-        runs = []
-        for stream in range(CONTROL_RUNS):
-            pair = self.build(np.random.default_rng(seed))
-            pair.scratch_net.to(np_dtype(dtype))
-            pair.scratch_noise = ulp_noise_hook(pair.scratch_net, seed, stream)
-            history = pair.scratch_fit(dtype, device)
-            runs.append((history, stacked_params(history, pair.scratch_net.state_dict())))
-        return runs

@@ -7,10 +7,14 @@ Twin: ``scratch/regression.py``. Same names, same dict keys and layouts (``F.lin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 
-from scratch.trainer import Permutation, seeded_permutation  # the batch order is numpy on both twins
+#: ``(epoch, n) -> row order`` of an epoch; a harness hands both twins the same one.
+Permutation = Callable[[int, int], Any]
 
 Weights = dict[str, torch.Tensor]
 Cache = dict[str, torch.Tensor]
@@ -126,6 +130,10 @@ def predict(X: torch.Tensor, weights: Weights) -> torch.Tensor:
         return _linear(X, weights) if model_of(weights) == "linear" else _two_layer(X, weights)[1]
 
 
+def _randperm(epoch: int, n: int) -> torch.Tensor:
+    return torch.randperm(n, generator=torch.Generator().manual_seed(epoch))
+
+
 def train(
     X: torch.Tensor,
     y: torch.Tensor,
@@ -136,9 +144,10 @@ def train(
     iterations: int,
     permutation: Permutation | None = None,
 ) -> tuple[Weights, list[float]]:
-    """SGD on batches in the scratch twin's order: ``permutation(epoch, N)``, default ``seeded_permutation(1)``."""
+    """SGD on batches in the order ``permutation(epoch, N)``; without one, ``torch.randperm`` from a
+    generator seeded with the epoch (not the scratch twin's default order)."""
     _check_data(X, y)
-    order = seeded_permutation(1) if permutation is None else permutation
+    order = _randperm if permutation is None else permutation
     params = {k: v.detach().clone().requires_grad_(True) for k, v in weights.items()}
     optimizer = torch.optim.SGD(params.values(), lr=learning_rate)
     n, epoch, start = X.shape[0], 0, 0

@@ -1,9 +1,12 @@
-"""Chapters 3 and 7: Trainer.fit and PyTorchTrainer with ``torch.optim`` and a ``DataLoader``.
+"""Chapter 3: Trainer.fit with ``torch.optim`` and a ``DataLoader`` (chapter 7's loop: ``pytorch_trainer.py``).
 
 Twin: ``scratch/trainer.py``.
 
-Same protocol as the scratch twin (read its module docstring) and the same ``History`` record
-(plain numpy data, imported from the scratch twin so a harness compares like with like).
+Same protocol as the scratch twin (read its module docstring): the order of the rows comes from
+``permutation(epoch, n)`` through a sampler, ``before_step(epoch, step)`` runs before each step, the
+scheduler steps after each epoch, and ``iter_fit`` pauses after every step and evaluation with a
+``TrainEvent``. The records (``History``, ``TrainEvent``) are this twin's own, with the same fields
+as the scratch twin's, so a harness compares like with like without either twin importing the other.
 Batches come from a ``DataLoader``: a ``BatchSampler`` cuts the epoch's order into index lists and
 the ``TensorDataset`` is indexed with a whole list at once (``batch_size=None`` turns off
 per-row collation), which keeps the loader fast for large data sets.
@@ -12,30 +15,75 @@ per-row collation), which keeps the loader fast for large data sets.
 from __future__ import annotations
 
 import copy
-import warnings
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import torch
-from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, Sampler, TensorDataset
 
-from scratch.trainer import (
-    BeforeStep,
-    History,
-    Permutation,
-    Scheduler,
-    check_aligned,
-    check_fit_options,
-    check_order,
-    check_rows,
-    check_trainer_fit,
-    decay_plan,
-    pick_source,
-)
 from torch_ref.network import NeuralNetwork
-from torch_ref.optimizers import ExponentialDecay
+
+#: ``(epoch, n) -> indices``: the row order of an epoch (the harness hands both twins the same one).
+Permutation = Callable[[int, int], Any]
+#: ``(epoch, step) -> None``: run before every step (the harness hands both twins the same masks).
+BeforeStep = Callable[[int, int], None]
+
+
+class Scheduler(Protocol):
+    def step(self) -> None: ...
+
+
+def check_fit_options(epochs: int, eval_every: int, batch_size: int) -> None:
+    """The counts must be positive integers."""
+    for name, value in (("epochs", epochs), ("eval_every", eval_every), ("batch_size", batch_size)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def check_order(order: Any, n: int) -> torch.Tensor:
+    """The epoch's row order must be a permutation of ``range(n)``; returned as an int64 tensor."""
+    idx = torch.as_tensor(np.asarray(order))
+    if tuple(idx.shape) != (n,) or idx.is_floating_point() or idx.dtype == torch.bool:
+        raise ValueError(f"permutation must return {n} integer indices, got shape {tuple(idx.shape)} dtype {idx.dtype}")
+    if not torch.equal(torch.sort(idx).values, torch.arange(n, dtype=idx.dtype)):
+        raise ValueError(f"permutation must return a permutation of range({n})")
+    return idx.to(torch.int64)
+
+
+@dataclass
+class History:
+    """What a ``fit`` recorded, as plain numbers and numpy copies of the ``state_dict``.
+
+    Attributes:
+        step_losses: the training loss of every step, in order.
+        epoch_params: ``state_dict()`` copies (numpy) after every completed epoch.
+        lrs: the learning rate each epoch trained with.
+        eval_epochs, eval_losses: the epochs (1-based) evaluated and their test losses.
+        stopped_epoch: the epoch after which early stopping ended training, else ``None``.
+        restored_epoch: the epoch whose model early stopping restored, else ``None``.
+    """
+
+    step_losses: list[float] = field(default_factory=list)
+    epoch_params: list[dict[str, np.ndarray]] = field(default_factory=list)
+    lrs: list[float] = field(default_factory=list)
+    eval_epochs: list[int] = field(default_factory=list)
+    eval_losses: list[float] = field(default_factory=list)
+    stopped_epoch: int | None = None
+    restored_epoch: int | None = None
+
+
+@dataclass(frozen=True)
+class TrainEvent:
+    """A pause of ``iter_fit``: ``kind`` (``"step"``, ``"eval"``, ``"end"``), ``epoch``, ``step``
+    (-1 unless a step), ``loss`` (step or test loss), ``stopped`` (early stopping ends here)."""
+
+    kind: str
+    epoch: int
+    step: int = -1
+    loss: float = float("nan")
+    stopped: bool = False
 
 
 class PermutationSampler(Sampler[int]):
@@ -72,8 +120,15 @@ class Trainer:
         self._initial_lrs = [g["lr"] for g in optimizer.param_groups]
         self.best_loss = float("inf")
         self._best: tuple[int, dict[str, torch.Tensor]] | None = None
+        self.history = History()
 
-    def fit(
+    def fit(self, *args: Any, **kwargs: Any) -> History:
+        """Train for ``epochs`` epochs; returns the ``History``. Takes the arguments of ``iter_fit``."""
+        for _ in self.iter_fit(*args, **kwargs):
+            pass
+        return self.history
+
+    def iter_fit(
         self,
         X_train: torch.Tensor,
         y_train: torch.Tensor,
@@ -89,8 +144,8 @@ class Trainer:
         permutation: Permutation | None = None,
         before_step: BeforeStep | None = None,
         scheduler: Scheduler | None = None,
-    ) -> History:
-        """Train for ``epochs`` epochs; returns the ``History``.
+    ) -> Iterator[TrainEvent]:
+        """The training loop, pausing after each step and evaluation (``TrainEvent``).
 
         Without ``permutation`` the order is ``RandomSampler`` with a generator seeded by ``seed``
         (idiomatic torch; a different order from the scratch twin's default).
@@ -105,7 +160,7 @@ class Trainer:
                 group["lr"] = lr
             self.best_loss, self._best = float("inf"), None
         loader, sampler = array_loader(X_train, y_train, batch_size, seed, permutation)
-        history = History()
+        history = self.history = History()
         for epoch in range(epochs):
             history.lrs.append(float(self.optimizer.param_groups[0]["lr"]))
             if isinstance(sampler, PermutationSampler):
@@ -117,20 +172,24 @@ class Trainer:
                 self.optimizer.zero_grad()
                 history.step_losses.append(self.net.train_batch(X_batch, y_batch))
                 self.optimizer.step()
-            history.epoch_params.append(_numpy_state(self.net))
+                yield TrainEvent("step", epoch, step, history.step_losses[-1])
+            history.epoch_params.append(numpy_state(self.net))
             if (epoch + 1) % eval_every == 0:
                 loss = self.evaluate(X_test, y_test)
                 history.eval_epochs.append(epoch + 1)
                 history.eval_losses.append(loss)
-                if early_stopping and not self._improved(epoch + 1, loss):
+                stop = early_stopping and not self._improved(epoch + 1, loss)
+                if stop:
                     history.stopped_epoch = epoch + 1
                     if self._best is not None:
                         history.restored_epoch = self._best[0]
                         self.net.load_state_dict(self._best[1])
+                yield TrainEvent("eval", epoch, loss=loss, stopped=stop)
+                if stop:
                     break
             if scheduler is not None:
                 scheduler.step()
-        return history
+        yield TrainEvent("end", len(history.lrs) - 1)
 
     def _improved(self, epoch: int, loss: float) -> bool:
         """Keep the model when ``loss`` beats the best so far."""
@@ -155,121 +214,6 @@ class Trainer:
             return float(self.net.loss(self.predict(X), y).item())
 
 
-class PyTorchTrainer:
-    """Chapter 7: the book's ``PyTorchTrainer(model, optim, criterion)``, idiomatic PyTorch.
-
-    Twin: ``scratch.trainer.PyTorchTrainer`` (its docstring lists how this trainer differs from
-    chapter 3's ``Trainer`` and from the book's code). Args:
-        model: any ``nn.Module`` mapping a batch to predictions.
-        optimizer: a ``torch.optim`` optimizer on exactly ``model.parameters()``.
-        criterion: the loss module, e.g. ``nn.MSELoss()``.
-
-    Arrays go through a ``DataLoader`` (``array_loader``); a ``train_dataloader`` is used as given.
-    ``final_lr_exp`` decays the rate with ``lr_scheduler.ExponentialLR`` (``ExponentialDecay``).
-    Evaluation runs under ``model.eval()`` and ``torch.no_grad()``.
-    """
-
-    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, criterion: nn.Module) -> None:
-        check_aligned(model.parameters(), optimizer.param_groups)
-        self.model = model
-        self.optimizer = optimizer
-        self.criterion = criterion
-        self.scheduler: ExponentialDecay | None = None
-
-    def fit(
-        self,
-        X_train: torch.Tensor | None = None,
-        y_train: torch.Tensor | None = None,
-        X_test: torch.Tensor | None = None,
-        y_test: torch.Tensor | None = None,
-        epochs: int = 100,
-        eval_every: int = 10,
-        batch_size: int = 32,
-        final_lr_exp: float | None = None,
-        *,
-        train_dataloader: Iterable[tuple[torch.Tensor, torch.Tensor]] | None = None,
-        test_dataloader: Iterable[tuple[torch.Tensor, torch.Tensor]] | None = None,
-        seed: int = 1,
-        permutation: Permutation | None = None,
-        before_step: BeforeStep | None = None,
-        lr_decay: str = "torch",
-    ) -> History:
-        """Train for ``epochs`` epochs; returns the ``History``. Without ``permutation`` the order
-        is ``RandomSampler`` seeded by ``seed`` (not the scratch twin's default order)."""
-        check_trainer_fit(epochs, eval_every, batch_size, final_lr_exp)
-        pick_source((X_train, y_train), train_dataloader, "train")
-        pick_source((X_test, y_test), test_dataloader, "test")
-        for name, value in (("X_train", X_train), ("y_train", y_train), ("X_test", X_test), ("y_test", y_test)):
-            if value is not None and not isinstance(value, torch.Tensor):
-                raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-        sampler: Sampler[int] | None = None
-        if train_dataloader is None:
-            assert X_train is not None and y_train is not None  # pick_source
-            check_rows(tuple(X_train.shape), tuple(y_train.shape), "train")
-            train_dataloader, sampler = array_loader(X_train, y_train, batch_size, seed, permutation)
-        if X_test is not None and y_test is not None:
-            check_rows(tuple(X_test.shape), tuple(y_test.shape), "test")
-        self.scheduler, first = None, False
-        if final_lr_exp is not None:
-            schedule_epochs, first = decay_plan(lr_decay, epochs)
-            self.scheduler = ExponentialDecay(self.optimizer, final_lr_exp, schedule_epochs)
-        history = History()
-        for epoch in range(epochs):
-            if self.scheduler is not None and first:
-                with warnings.catch_warnings():  # the book steps before the epoch's optimizer steps
-                    warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step", UserWarning)
-                    self.scheduler.step()
-            history.lrs.append(float(self.optimizer.param_groups[0]["lr"]))
-            if isinstance(sampler, PermutationSampler):
-                sampler.set_epoch(epoch)
-            self.model.train()
-            steps = len(history.step_losses)
-            for step, (X_batch, y_batch) in enumerate(train_dataloader):
-                if before_step is not None:
-                    before_step(epoch, step)
-                history.step_losses.append(self.train_step(X_batch, y_batch))
-            if len(history.step_losses) == steps:
-                raise ValueError("train_dataloader yielded no batches")
-            history.epoch_params.append(_numpy_state(self.model))
-            if epoch % eval_every == 0:
-                history.eval_epochs.append(epoch + 1)
-                history.eval_losses.append(self.evaluate(X_test, y_test, test_dataloader))
-            if self.scheduler is not None and not first:
-                self.scheduler.step()
-        return history
-
-    def train_step(self, X_batch: torch.Tensor, y_batch: torch.Tensor) -> float:
-        """``zero_grad``, forward, criterion, ``backward`` (autograd), ``step``; returns the loss."""
-        check_rows(tuple(X_batch.shape), tuple(y_batch.shape), "train batch")
-        self.optimizer.zero_grad()
-        loss = self.criterion(self.model(X_batch), y_batch)
-        loss.backward()
-        self.optimizer.step()
-        return float(loss.item())
-
-    @torch.no_grad()
-    def evaluate(
-        self,
-        X: torch.Tensor | None = None,
-        y: torch.Tensor | None = None,
-        loader: Iterable[tuple[torch.Tensor, torch.Tensor]] | None = None,
-    ) -> float:
-        """The criterion in eval mode on ``(X, y)``, or its row-weighted mean over ``loader``'s batches."""
-        batches: Iterable[Any] = [(X, y)] if loader is None else loader
-        total, rows = 0.0, 0
-        self.model.eval()
-        try:
-            for X_batch, y_batch in batches:
-                check_rows(tuple(X_batch.shape), tuple(y_batch.shape), "test batch")
-                total += float(self.criterion(self.model(X_batch), y_batch).item()) * len(X_batch)
-                rows += len(X_batch)
-        finally:
-            self.model.train()
-        if rows == 0:
-            raise ValueError("test_dataloader yielded no batches")
-        return total / rows
-
-
 def array_loader(
     X: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int, permutation: Permutation | None
 ) -> tuple[DataLoader[Any], Sampler[int]]:
@@ -285,7 +229,7 @@ def array_loader(
     return DataLoader(dataset, sampler=batches, batch_size=None), sampler  # dataset[list] -> whole batch
 
 
-def _numpy_state(net: torch.nn.Module) -> dict[str, np.ndarray]:
+def numpy_state(net: torch.nn.Module) -> dict[str, np.ndarray]:
     return {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
 
 

@@ -131,7 +131,7 @@ def _train_case() -> TrajectoryCase:
         fit = {"epochs": SMALL_EPOCHS, "eval_every": 1, "batch_size": SMALL_BATCH, "seed": 0}
         return autoencoder_pair(small_data(), HIDDEN_DIM, rng, fit)
 
-    return TrajectoryCase("autoencoder_mnist14_20_steps", "ConvAutoencoder", "autoencoder", 7, build)
+    return TrajectoryCase("autoencoder_mnist14_20_steps", "ConvAutoencoder", "autoencoder", 7, build, "conv")
 
 
 CASES = [

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ import scratch.optimizers as so
 import torch_ref.charlm as tc
 import torch_ref.losses as tL
 import torch_ref.optimizers as to
+from parity_tests.lockstep import Event, Run
 from parity_tests.opcase import Array, InputSpec, OpCase, TwinPair
 from parity_tests.text import CharWindows, default_corpus
 from parity_tests.trajectory import TrainingPair, TrajectoryCase
@@ -118,37 +120,70 @@ def training_pair(
             return to.SGD(params, lr)
         return to.AdaGrad(params, lr=lr, form="book" if optimizer == "adagrad_book" else "torch")
 
-    def scratch_fit(dtype: str, device: str) -> History:
+    pair: TrainingPair  # assigned below; scratch_run reads its ``scratch_noise`` when it runs
+
+    def scratch_run(dtype: str, device: str) -> Run:
         scratch_model.reset_state()
-        opt, loss, history = (
-            make_scratch_opt(scratch_model.parameters()),
-            sL.SequenceSoftmaxCrossEntropy(reduction),
-            History(),
-        )
-        for k, start in enumerate(starts, 1):
-            x, y = windows.batch(int(start), dtype)
-            history.step_losses.append(sc.train_step(scratch_model, loss, opt, x, y, clip_value, max_norm))
-            if k % snapshot_every == 0:
-                history.epoch_params.append(scratch_model.state_dict())
-        return history
+        opt, loss = make_scratch_opt(scratch_model.parameters()), sL.SequenceSoftmaxCrossEntropy(reduction)
 
-    def torch_fit(dtype: str, device: str) -> History:
+        def step(k: int, start: int) -> float:
+            if pair.scratch_noise is not None:
+                pair.scratch_noise(0, k)
+            x, y = windows.batch(start, dtype)
+            return sc.train_step(scratch_model, loss, opt, x, y, clip_value, max_norm)
+
+        history = History()
+        events = _loop(history, starts, step, scratch_model.state_dict, snapshot_every)
+        return Run(events, scratch_model, opt, lambda: history, carried_state(scratch_model), load_state(scratch_model))
+
+    def torch_run(dtype: str, device: str) -> Run:
         torch_model.reset_state()
-        opt, loss, history = (
-            make_torch_opt(torch_model.parameters()),
-            tL.SequenceSoftmaxCrossEntropy(reduction),
-            History(),
-        )
-        for k, start in enumerate(starts, 1):
-            x, y = (torch.tensor(a, device=device) for a in windows.batch(int(start), dtype))
-            history.step_losses.append(tc.train_step(torch_model, loss, opt, x, y, clip_value, max_norm))
-            if k % snapshot_every == 0:
-                history.epoch_params.append(
-                    {k: v.detach().cpu().numpy().copy() for k, v in torch_model.state_dict().items()}
-                )
-        return history
+        opt, loss = make_torch_opt(torch_model.parameters()), tL.SequenceSoftmaxCrossEntropy(reduction)
 
-    return TrainingPair(scratch_model, torch_model, scratch_fit, torch_fit)
+        def step(k: int, start: int) -> float:
+            x, y = (torch.tensor(a, device=device) for a in windows.batch(start, dtype))
+            return tc.train_step(torch_model, loss, opt, x, y, clip_value, max_norm)
+
+        def snapshot() -> dict[str, Any]:
+            return {k: v.detach().cpu().numpy().copy() for k, v in torch_model.state_dict().items()}
+
+        history = History()
+        return Run(_loop(history, starts, step, snapshot, snapshot_every), torch_model, opt, lambda: history,
+                   carried_state(torch_model))  # fmt: skip
+
+    pair = TrainingPair(scratch_model, torch_model, scratch_run, torch_run)
+    return pair
+
+
+def _loop(
+    history: History, starts: Any, step: Callable[[int, int], float], snapshot: Callable[[], Any], every: int
+) -> Iterator[Event]:
+    """The chapter 6 loop, one pause per step: ``step(k, start)`` on each window start in turn,
+    the parameters snapshotted every ``every`` steps (``history.epoch_params``)."""
+    for k, start in enumerate(starts):
+        history.step_losses.append(step(k, int(start)))
+        if (k + 1) % every == 0:
+            history.epoch_params.append(snapshot())
+        yield Event("step", 0, k, history.step_losses[-1])
+    yield Event("end", 0)
+
+
+def carried_state(model: Any) -> Callable[[], dict[str, Any]]:
+    """The hidden (and cell) state each recurrent layer carries to the next batch, by name."""
+    return lambda: {
+        f"layers.{i}.{'hc'[j]}": s for i, layer in enumerate(model.layers) for j, s in enumerate(layer.state or ())
+    }
+
+
+def load_state(model: sc.CharLM) -> Callable[[dict[str, Any]], None]:
+    """Write carried states (``carried_state`` names) into the scratch model's layers."""
+
+    def load(states: dict[str, Any]) -> None:
+        for i, layer in enumerate(model.layers):
+            keys = [f"layers.{i}.{c}" for c in "hc" if f"layers.{i}.{c}" in states]
+            layer.state = tuple(np.array(states[k], dtype=layer.proj.parameters()[0].data.dtype) for k in keys) or None
+
+    return load
 
 
 #: A short slice of the default corpus: its own vocabulary keeps the test models small.
@@ -162,7 +197,7 @@ def _trajectory(name: str, cell: str, num_layers: int, batch_size: int, **option
         scratch_model = sc.CharLM(vocab, 8, num_layers, cell, rng=rng)
         return training_pair(scratch_model, tc.CharLM(vocab, 8, num_layers, cell), windows, 120, **options)
 
-    return TrajectoryCase(name, "CharLM", "charlm", 6, build)
+    return TrajectoryCase(name, "CharLM", "charlm", 6, build, lockstep_class="recurrent")
 
 
 CASES = [

@@ -16,8 +16,8 @@ each twin's dropout layers get a ``mask_source`` that draws from
 ``default_rng([seed, epoch, step, layer])``, a pure function of the step. The registry cases run
 on a small slice of the packaged digits for a few epochs (the test suite must stay fast);
 ``dlfs-parity train mnist`` runs the full protocol through ``build_pair``. The registry's 15-step
-runs stay at rounding level: plain ``TrajectoryCase``s at the fixed float64 tolerance. The full
-runs are chaotic and use the control envelope (``ControlledTrajectoryCase``).
+runs are checked in lockstep at every step and free-running up to the ulp-noise controls' horizon
+(``parity_tests/trajectory.py``); the full runs are chaotic, and only lockstep covers them to the end.
 """
 
 from __future__ import annotations
@@ -129,6 +129,11 @@ def networks(config: MnistConfig, convention: str, rng: np.random.Generator) -> 
     return sn.NeuralNetwork(s_layers, s_loss), tn.NeuralNetwork(t_layers, t_loss)
 
 
+def loss_class(config: MnistConfig, convention: str) -> str | None:
+    """``book_ce_value`` for the book's cross-entropy value (see its tolerance), else ``None``."""
+    return "book_ce_value" if convention == "book" and config.loss == "softmax_ce" else None
+
+
 def dropout_hook(net: Any, seed: int) -> Any:
     """``before_step(epoch, step)``: give every dropout layer of ``net`` the keep mask of this step.
 
@@ -208,7 +213,8 @@ def _case(config: MnistConfig, convention: str) -> TrajectoryCase:
         fit = dict(epochs=SMALL_EPOCHS, eval_every=1, batch_size=60, seed=BOOK_SEED, early_stopping=False)
         return build_pair(small, convention, small_data(), rng, fit)
 
-    return TrajectoryCase(f"mnist_{config.name}_{convention}", "Trainer", "trainer", 4, build)
+    name = f"mnist_{config.name}_{convention}"
+    return TrajectoryCase(name, "Trainer", "trainer", 4, build, loss_class=loss_class(config, convention))
 
 
 CASES = [_case(c, conv) for c in CONFIGS for conv in CONVENTIONS]

@@ -7,7 +7,7 @@ the inverted form), ``Dense(13 -> 1)``; criterion ``MSELoss``; ``SGD`` with mome
 
 The registry runs are small: the first 64 training rows, 4 epochs of batch 16 (16 steps), test
 loss after epochs 1 and 3 (``eval_every=2``, the book's ``e % eval_every == 0``), lr 0.01 decayed
-to 0.001 (``final_lr_exp``) in each convention of ``scratch.trainer.decay_plan``, so the per-epoch
+to 0.001 (``final_lr_exp``) in each convention of ``scratch.pytorch_trainer.decay_plan``, so the per-epoch
 rates are compared too. Both twins start from the same weights (drawn on the scratch side), see
 the same batches (``seeded_permutation``) and drop the same units (a ``mask_source`` drawing from
 ``default_rng([seed, epoch, step])`` before each step). ``dlfs-parity train chapter7`` runs the
@@ -34,9 +34,10 @@ import torch_ref.losses as tL
 import torch_ref.network as tn
 from parity_tests.data import Split, as_dtype, boston, subset
 from parity_tests.harness import np_dtype
+from parity_tests.lockstep import Run
 from parity_tests.trajectory import TrainingPair, TrajectoryCase, chain_hooks
 from scratch.autoencoder import torch_default_init
-from scratch.trainer import BeforeStep, History, seeded_permutation
+from scratch.trainer import BeforeStep, seeded_permutation
 
 #: The book's chapter 7 Boston settings (its notebook): hidden 13 tanh, keep 0.8, SGD momentum 0.9.
 HIDDEN, KEEP, MOMENTUM = 13, 0.8, 0.9
@@ -71,29 +72,33 @@ def pytorch_trainer_pair(
     data: Split, rng: np.random.Generator, lr: float, fit_kwargs: dict[str, Any], *, seed: int
 ) -> TrainingPair:
     """Both twins of the chapter 7 MLP, each trained by its ``PyTorchTrainer.fit(**fit_kwargs)`` on ``data``."""
-    from scratch.trainer import PyTorchTrainer as ScratchTrainer
-    from torch_ref.trainer import PyTorchTrainer as TorchTrainer
+    from scratch.pytorch_trainer import PyTorchTrainer as ScratchTrainer
+    from torch_ref.pytorch_trainer import PyTorchTrainer as TorchTrainer
 
     scratch_net, torch_net = boston_mlp(rng)
     order = seeded_permutation(seed)
-    pair: TrainingPair  # assigned below; scratch_fit reads its ``scratch_noise`` when it runs
+    pair: TrainingPair  # assigned below; scratch_run reads its ``scratch_noise`` when it runs
 
-    def scratch_fit(dtype: str, device: str) -> History:
+    def scratch_run(dtype: str, device: str) -> Run:
         d = as_dtype(data, np_dtype(dtype))
         optimizer = so.SGDMomentum(scratch_net.parameters(), lr, MOMENTUM)
         trainer = ScratchTrainer(scratch_net, optimizer, sL.MeanSquaredError())
         hook = chain_hooks(dropout_hook(scratch_net.layers[1], seed), pair.scratch_noise)
-        return trainer.fit(d.X_train, d.y_train, d.X_test, d.y_test, **fit_kwargs, permutation=order, before_step=hook)
+        events = trainer.iter_fit(
+            d.X_train, d.y_train, d.X_test, d.y_test, **fit_kwargs, permutation=order, before_step=hook
+        )
+        return Run(events, scratch_net, optimizer, lambda: trainer.history)
 
-    def torch_fit(dtype: str, device: str) -> History:
+    def torch_run(dtype: str, device: str) -> Run:
         arrays = (data.X_train, data.y_train, data.X_test, data.y_test)  # fit's argument order
         X_train, y_train, X_test, y_test = (torch.tensor(a, dtype=getattr(torch, dtype), device=device) for a in arrays)
         optimizer = torch.optim.SGD(torch_net.parameters(), lr=lr, momentum=MOMENTUM)
         trainer = TorchTrainer(torch_net, optimizer, torch.nn.MSELoss())
         hook = dropout_hook(torch_net.layers[1], seed)
-        return trainer.fit(X_train, y_train, X_test, y_test, **fit_kwargs, permutation=order, before_step=hook)
+        events = trainer.iter_fit(X_train, y_train, X_test, y_test, **fit_kwargs, permutation=order, before_step=hook)
+        return Run(events, torch_net, optimizer, lambda: trainer.history)
 
-    pair = TrainingPair(scratch_net, torch_net, scratch_fit, torch_fit)
+    pair = TrainingPair(scratch_net, torch_net, scratch_run, torch_run)
     return pair
 
 

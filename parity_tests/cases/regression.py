@@ -23,6 +23,7 @@ import torch_ref.regression as tr
 from parity_tests.harness import RowLog, compare, np_dtype, tolerance_for
 from parity_tests.opcase import Array, InputSpec, OpCase, TwinPair
 from parity_tests.valuecase import ValueCase
+from scratch.trainer import seeded_permutation
 
 N, IN, HIDDEN = 9, 4, 3
 DATA = {"X": InputSpec((N, IN), differentiable=False), "y": InputSpec((N, 1), differentiable=False)}
@@ -123,6 +124,7 @@ def compare_training(
     included) and compare: ``check="trajectory"`` rows for ``loss`` (every step) and each final
     weight, under the ``trajectory`` tolerance of the arrays' dtype. ``case`` names the rows."""
     dtype = str(X.dtype)
+    options = {"permutation": seeded_permutation(seed), **options}  # the batch order: data for both twins
     w_s, loss_s = sr.train(X, y, weights, **options)
     t = {k: torch.tensor(v, device=device) for k, v in weights.items()}
     w_t, loss_t = tr.train(torch.tensor(X, device=device), torch.tensor(y, device=device), t, **options)

@@ -28,6 +28,8 @@ import torch
 from parity_tests.cases.pytorch_trainer import pytorch_trainer_pair
 from parity_tests.data import Split, boston
 from parity_tests.experiments import ExperimentResult
+from parity_tests.experiments._claims import lockstep_columns
+from parity_tests.lockstep import drain
 from parity_tests.trajectory import TrainingPair, TrajectoryCase
 
 NAME = "chapter7"
@@ -85,15 +87,13 @@ def run(args: argparse.Namespace) -> ExperimentResult:
         suffix = "" if dtype == "float64" else " f32"
         for side, mse in test_mse(result.pair, dtype).items():
             entry[f"{side} test MSE{suffix}"] = mse
-        trajectory = [r for r in result.rows if r["check"] == "trajectory"]
-        entry[f"trajectory parity{suffix}"] = "pass" if all(r["passed"] for r in trajectory) else "FAIL"
-        entry[f"worst budget{suffix}"] = f"{max(r['budget_used'] for r in trajectory):.1e}"
+        entry.update({f"{k}{suffix}": v for k, v in lockstep_columns(result).items()})
     if n_spread:
         scores = []
         for k in range(n_spread):
             pair = case.build(np.random.default_rng(args.seed + 1 + k))
             pair.scratch_net.to(np.float64)
-            pair.scratch_fit("float64", "cpu")  # the twins agree: one side suffices
+            drain(pair.scratch_run("float64", "cpu"))  # the twins agree: one side suffices
             pair.scratch_net.eval()
             d = boston_data()
             scores.append(float(np.mean((pair.scratch_net.forward(d.X_test) - d.y_test) ** 2)))

@@ -28,6 +28,7 @@ import scratch.charlm as sc
 import torch_ref.charlm as tc
 from parity_tests.cases.charlm import training_pair
 from parity_tests.experiments import ExperimentResult
+from parity_tests.experiments._claims import lockstep_columns
 from parity_tests.harness import compare, make_row, tolerance_for
 from parity_tests.text import SEQUENCE_LENGTH, CharWindows, load_text, one_hot
 from parity_tests.trajectory import TrainingPair, TrajectoryCase
@@ -143,7 +144,7 @@ def _run(args: argparse.Namespace) -> ExperimentResult:
         every = max(1, steps // 4)
         return training_pair(scratch_model, torch_model, windows, steps, lr=args.lr, snapshot_every=every)
 
-    case = TrajectoryCase("charlm_experiment", "CharLM", "charlm", CHAPTER, build)
+    case = TrajectoryCase("charlm_experiment", "CharLM", "charlm", CHAPTER, build, "recurrent")
     per_char = args.batch_size * SEQUENCE_LENGTH  # the book's loss sums over N * L positions
     table: list[dict[str, Any]] = []
     curves: dict[str, dict[str, list[float]]] = {}
@@ -162,7 +163,7 @@ def _run(args: argparse.Namespace) -> ExperimentResult:
             entry[f"{side} last-20 loss/char"] = losses[-20:].mean()
         curves[f"charlm {dtype}, loss per character"] = curve  # the table's unit, not the book's sum
         entry["loss max |diff|/char"] = f"{loss_row['max_abs'] / per_char:.2g}"
-        entry["worst budget"] = f"{max(r['budget_used'] for r in result.rows):.2g}"
+        entry.update(lockstep_columns(result))
         entry["parity"] = _verdict(all(r["passed"] for r in result.rows), steps)
         table.append(entry)
         if dtype == "float64":

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-import scratch.trainer as st
+import scratch.pytorch_trainer as st
 from parity_tests.mutation import Mutant
 
 _train_step = st.PyTorchTrainer.train_step
