@@ -1,4 +1,4 @@
-"""Self-test: the book's own code, planted where a book-mode option meets it, is caught by a check."""
+"""Self-test: the planted bugs around the book-mode options are caught by a check row, not a crash."""
 
 import pytest
 

@@ -101,10 +101,14 @@ class RecurrentLayer(Module):
         if weight_scale is not None:  # the book's N(0, s) for every weight and bias, in state-dict order
             self.load_state_dict({k: rng.normal(0.0, weight_scale, v.shape) for k, v in self.state_dict().items()})
         if single_bias:
-            self.rnn.cell.bias_hh.data = np.zeros_like(self.rnn.cell.bias_hh.data)
-            del self.rnn._parameters["bias_hh_l0"]  # held at zero: no longer a parameter
+            self._hold_bias_hh_at_zero()
         self.state: tuple[Array, ...] | None = None  # carried (1, 1, H) arrays: (h,) or (h, c)
         self.output: Array | None = None
+
+    def _hold_bias_hh_at_zero(self) -> None:
+        """The book's one bias per gate: ``bias_hh`` becomes a fixed zero, no longer a parameter."""
+        self.rnn.cell.bias_hh.data = np.zeros_like(self.rnn.cell.bias_hh.data)
+        del self.rnn._parameters["bias_hh_l0"]  # out of parameters(), state_dict() and grads
 
     def reset_state(self) -> None:
         """Forget the carried state: the next batch starts from zeros."""

@@ -1,11 +1,16 @@
-"""Planted bugs for the book-mode options: the book's own code where it is wrong.
+"""Planted bugs around the book-mode options.
 
-Each replaces one method of the scratch twin with what the book's 2019 code computes there; the
-registry cases named in ``components`` must catch it with a failing check row.
+Two are the book's own code where an option meets it (the normalised MSE gradient, dropout's
+backward after inference); two are slips in the one-bias-per-gate option (``single_bias``). Each
+replaces one method of the scratch twin; the registry cases named in ``components`` must catch it
+with a failing check row.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
+import scratch.charlm as sc
 import scratch.layers as sl
 import scratch.losses as sL
 from parity_tests.mutation import Mutant
@@ -30,6 +35,14 @@ def _dropout_backward_with_stale_mask(self: sl.Dropout, grad_output: Array) -> A
 _dropout_backward = sl.Dropout.backward
 
 
+def _bias_hh_zeroed_but_still_trained(self: sc.RecurrentLayer) -> None:
+    self.rnn.cell.bias_hh.data = np.zeros_like(self.rnn.cell.bias_hh.data)  # stays a parameter: trained
+
+
+def _bias_hh_dropped_but_not_zeroed(self: sc.RecurrentLayer) -> None:
+    del self.rnn._parameters["bias_hh_l0"]  # frozen, but at its random initial value
+
+
 MUTANTS = [
     Mutant(
         "book_mse_normalize_gradient",
@@ -50,5 +63,21 @@ MUTANTS = [
         _dropout_backward_with_stale_mask,
         ("dropout_book_p0.2_eval_after_train",),
         book_bug=9,
+    ),
+    Mutant(
+        "single_bias_still_trained",
+        "single_bias zeroes bias_hh but leaves it a parameter: the optimizer trains a second bias per gate",
+        sc.RecurrentLayer,
+        "_hold_bias_hh_at_zero",
+        _bias_hh_zeroed_but_still_trained,
+        ("recurrent_layer_lstm_single_bias",),
+    ),
+    Mutant(
+        "single_bias_not_zeroed",
+        "single_bias freezes bias_hh at its random initial value instead of zero",
+        sc.RecurrentLayer,
+        "_hold_bias_hh_at_zero",
+        _bias_hh_dropped_but_not_zeroed,
+        ("recurrent_layer_gru_single_bias",),
     ),
 ]
