@@ -99,3 +99,25 @@ def test_adam_rejects_bad_options(module: object) -> None:
 def test_adam_mutant_is_caught_by_a_check(mutant: Mutant) -> None:
     result = run_mutant(mutant)
     assert result.caught_by_a_check, f"{mutant.name}: {result.failing_rows} failing rows, {result.crashed} crashes"
+
+
+def test_adam_state_copied_by_key_from_torch_continues_identically() -> None:
+    # lockstep parity hands torch's optimizer state to the scratch twin by key, mid-run
+    rng = np.random.default_rng(6)
+    start = rng.standard_normal(5)
+    t_param = torch.nn.Parameter(torch.tensor(start))
+    t_opt = to.Adam([t_param], lr=0.01, weight_decay=0.1)
+    for _ in range(3):
+        t_param.grad = torch.tensor(rng.standard_normal(5))
+        t_opt.step()
+    s_param = Parameter(t_param.detach().numpy().copy())
+    s_opt = so.Adam([s_param], lr=0.01, weight_decay=0.1)
+    s_opt.state[s_param] = {k: v.detach().numpy().copy() for k, v in t_opt.state[t_param].items()}
+    for _ in range(3):
+        g = rng.standard_normal(5)
+        s_param.grad = g.copy()
+        t_param.grad = torch.tensor(g)
+        s_opt.step()
+        t_opt.step()
+    np.testing.assert_allclose(s_param.data, t_param.detach().numpy(), rtol=1e-13, atol=1e-15)
+    assert float(s_opt.state[s_param]["step"]) == 6.0
