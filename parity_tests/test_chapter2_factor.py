@@ -91,3 +91,14 @@ def test_equivalent_learning_rate_takes_the_books_step() -> None:
 def test_book_gradient_factor_rejects_unknown_models() -> None:
     with pytest.raises(ValueError, match="unknown chapter 2 model 'mlp'"):
         book_gradient_factor("mlp", 23)
+
+
+def test_chapter2_experiment_trains_each_model_at_its_equivalent_rate() -> None:
+    from parity_tests.train import get_experiment, run_experiment
+
+    result = run_experiment(get_experiment("chapter2"), ["--quick"])
+    rates = dict(zip(result.table["model"], result.table["learning rate"], strict=False))
+    assert rates == {"linear regression": pytest.approx(0.023), "two-layer net (13 sigmoid)": pytest.approx(0.0115)}
+    assert "N/2 for the two-layer net" in result.text
+    ours = run_experiment(get_experiment("chapter2"), ["--quick", "--learning-rate", "0.01"])
+    assert set(ours.table["learning rate"]) == {0.01}
