@@ -31,6 +31,8 @@ import torch_ref.layers as tl
 import torch_ref.losses as tL
 import torch_ref.network as tn
 import torch_ref.optimizers as to
+from parity_tests.book_mode import book_dense_state
+from parity_tests.book_order import book_permutation
 from parity_tests.data import Split, boston
 from parity_tests.trajectory import TrainingPair, TrajectoryCase, trainer_pair
 
@@ -61,16 +63,33 @@ def boston_nets(
     )
 
 
+def boston_shapes(hidden: tuple[int, ...]) -> list[tuple[int, int]]:
+    """``(in, out)`` of each Dense layer of a Boston model."""
+    widths = [13, *hidden, 1]
+    return list(itertools.pairwise(widths))
+
+
 def boston_pair(
-    hidden: tuple[int, ...], rng: np.random.Generator, *, epochs: int = 50, early_stopping: bool = False
+    hidden: tuple[int, ...],
+    rng: np.random.Generator,
+    *,
+    epochs: int = 50,
+    early_stopping: bool = False,
+    book_seed: int | None = None,
 ) -> TrainingPair:
     """Both twins of one Boston model, set to train with the book's settings.
 
     The batch order is ``seeded_permutation`` of a seed drawn from ``rng``. The loss is the book's
-    ``batchmean`` MSE (equal to PyTorch's mean here: one output).
+    ``batchmean`` MSE (equal to PyTorch's mean here: one output). With ``book_seed`` the run starts
+    from the book's own initial weights and visits the book's batches for that seed
+    (``parity_tests.book_mode``, ``parity_tests.book_order``): the book's chapter 3 run.
     """
     scratch_net, torch_net = boston_nets(hidden, rng)
     fit = {**BOSTON_FIT, "epochs": epochs, "early_stopping": early_stopping, "seed": int(rng.integers(2**31))}
+    order = None
+    if book_seed is not None:
+        scratch_net.load_state_dict(book_dense_state(boston_shapes(hidden), book_seed))
+        order = book_permutation(book_seed, boston_shapes(hidden))
     return trainer_pair(
         scratch_net,
         torch_net,
@@ -78,6 +97,7 @@ def boston_pair(
         lambda params: so.SGD(params, lr=BOSTON_LR),
         lambda params: to.SGD(params, lr=BOSTON_LR),
         fit,
+        permutation=order,
     )
 
 

@@ -1,0 +1,52 @@
+"""The book's own initial weights, so that ``--book`` runs start where the book's code starts.
+
+The book's chapter 3-4 ``Dense`` layer sets itself up at its first forward pass: when its network
+has a seed it calls ``np.random.seed(seed)`` (every layer reseeds with the *same* seed, so layers
+of equal shape start identical) and draws, from NumPy's legacy normal stream, its weight
+``W (in, out)`` and then its bias ``B (1, out)``, both ``N(0, scale)``: scale 1 for the
+``"standard"`` init, ``2 / (in + out)`` for the book's ``"glorot"`` (written without the square
+root). ``book_dense_state`` replays those draws on a private ``RandomState`` and returns them in
+our twins' layout (``weight (out, in) = W^T``, ``bias (out,) = B[0]``), keyed like ``state_dict``.
+
+Together with ``parity_tests.book_order.book_permutation`` (the book's batch order for the same
+seed) this reproduces the book's chapter 3 runs from their seeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+F64 = npt.NDArray[np.float64]
+#: The book's init names -> std of the normal draw for fans ``(in, out)``.
+BOOK_SCALES = {"standard": lambda n_in, n_out: 1.0, "glorot": lambda n_in, n_out: 2.0 / (n_in + n_out)}
+
+
+def book_dense_state(
+    shapes: Sequence[tuple[int, int]], seed: int, init: str = "standard", prefix: str = "layers"
+) -> dict[str, F64]:
+    """``{"layers.i.weight": (out, in), "layers.i.bias": (out,)}`` as the book's layers draw them.
+
+    Args:
+        shapes: ``(in_features, out_features)`` of each Dense layer, input to output, with its
+            index in the network: ``[(0, (13, 13)), (1, (13, 1))]`` style pairs are not needed;
+            layer ``i`` of the network is the ``i``-th shape (no other layers in between).
+        seed: the network's seed (every layer reseeds with it; ``0`` would mean no reseeding in
+            the book, which this replay does not model).
+        init: ``"standard"`` or ``"glorot"`` (the book's).
+    """
+    if init not in BOOK_SCALES:
+        raise ValueError(f"unknown book init {init!r}; choose from {sorted(BOOK_SCALES)}")
+    if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or seed <= 0:
+        raise ValueError(f"the book's network seed must be a positive int, got {seed!r}")
+    state: dict[str, F64] = {}
+    for i, (n_in, n_out) in enumerate(shapes):
+        stream = np.random.RandomState(seed)  # the layer's np.random.seed(seed)
+        scale = BOOK_SCALES[init](n_in, n_out)
+        weight = stream.normal(loc=0.0, scale=scale, size=(n_in, n_out))  # W (in, out)
+        bias = stream.normal(loc=0.0, scale=scale, size=(1, n_out))  # B (1, out)
+        state[f"{prefix}.{i}.weight"] = np.ascontiguousarray(weight.T)  # (out, in)
+        state[f"{prefix}.{i}.bias"] = bias[0].copy()  # (out,)
+    return state
