@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from scratch._checks import Array, check_input, check_same_shape
+from scratch._checks import Array, check_input, check_same_shape, check_size
 from scratch.activations import Linear
 from scratch.conv import Conv2d
 from scratch.init import dense_init
@@ -84,8 +84,8 @@ class Dense(Layer):
         rng: np.random.Generator | None = None,
         weight_init: str = "standard",
     ) -> None:
-        if not all(isinstance(n, (int, np.integer)) and n >= 1 for n in (in_features, out_features)):
-            raise ValueError(f"Dense needs positive integer sizes, got ({in_features!r}, {out_features!r})")
+        in_features = check_size(in_features, "Dense in_features")
+        out_features = check_size(out_features, "Dense out_features")
         if activation is not None and not isinstance(activation, Operation):
             raise TypeError(f"Dense activation must be an Operation such as Sigmoid(), got {activation!r}")
         rng = np.random.default_rng() if rng is None else rng
@@ -213,6 +213,10 @@ class Conv2D(Layer):
         bias: bool = True,
         rng: np.random.Generator | None = None,
     ) -> None:
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float, np.floating, np.integer)):
+            raise TypeError(f"Conv2D dropout must be a number (drop probability), got {dropout!r}")
+        if not 0.0 <= dropout < 1.0:  # NaN fails too
+            raise ValueError(f"Conv2D dropout must be a drop probability in [0, 1) (0: none), got {dropout}")
         rng = np.random.default_rng() if rng is None else rng
         self.conv = Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias, rng=rng)
         self.activation = Linear() if activation is None else activation

@@ -37,7 +37,7 @@ def _to_numpy(value: object, key: str) -> Array:
     """Accept an ndarray or anything with torch's ``detach().cpu().numpy()`` (no torch import)."""
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
-    if not isinstance(value, np.ndarray):
+    if not isinstance(value, np.ndarray) or isinstance(value, (np.matrix, np.ma.MaskedArray)):
         raise TypeError(f"state_dict[{key!r}] must be an ndarray or tensor, got {type(value).__name__}")
     if not np.issubdtype(value.dtype, np.floating):
         raise TypeError(f"state_dict[{key!r}] must be floating point, got {value.dtype}")
@@ -81,17 +81,25 @@ class Module:
         return {name: p.data.copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Replace every parameter; keys and shapes must match exactly (PyTorch's ``strict=True``)."""
+        """Replace every parameter; keys and shapes must match exactly (PyTorch's ``strict=True``).
+
+        Every entry is checked before any parameter changes, so a bad entry leaves the module as it
+        was. Values are copied and cast to the dtype the parameter already has, as torch's
+        ``param.copy_(value)`` does: a float32 array loaded into a float64 module gives float64.
+        """
         params = dict(self.named_parameters())
         missing = sorted(set(params) - set(state))
         unexpected = sorted(set(state) - set(params))
         if missing or unexpected:
             raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        values = {}
         for name, param in params.items():
             value = _to_numpy(state[name], name)
             if value.shape != param.shape:
                 raise ValueError(f"load_state_dict: {name!r} has shape {value.shape}, expected {param.shape}")
-            param.data = np.array(value, copy=True)
+            values[name] = value
+        for name, param in params.items():
+            param.data = np.array(values[name], dtype=param.data.dtype, copy=True)
             param.grad = None
 
     @property

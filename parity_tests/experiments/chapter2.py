@@ -23,6 +23,7 @@ import torch
 
 import scratch.regression as sr
 import torch_ref.regression as tr
+from parity_tests import options
 from parity_tests.cases.regression import compare_training
 from parity_tests.data import as_dtype, boston
 from parity_tests.experiments import ExperimentResult
@@ -39,14 +40,22 @@ LABELS = {"linear": "linear regression", "two_layer": "two-layer net (13 sigmoid
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, default=1, help="initial weights and batch order (default 1)")
-    parser.add_argument("--learning-rate", type=float, default=0.023, help="SGD step (default 0.023)")
-    parser.add_argument("--batch-size", type=int, default=23, help="rows per step (default 23)")
-    parser.add_argument("--hidden", type=int, default=13, help="hidden units of the two-layer net (default 13)")
-    parser.add_argument("--linear-iterations", type=int, default=1000, help="SGD steps, linear (default 1000)")
-    parser.add_argument("--two-layer-iterations", type=int, default=10000, help="SGD steps, two-layer (10000)")
+    parser.add_argument("--seed", type=options.seed, default=1, help="initial weights and batch order (default 1)")
+    parser.add_argument("--learning-rate", type=options.positive_float, default=0.023, help="SGD step (default 0.023)")
+    parser.add_argument("--batch-size", type=options.positive_int, default=23, help="rows per step (default 23)")
+    parser.add_argument(
+        "--hidden", type=options.positive_int, default=13, help="hidden units of the two-layer net (default 13)"
+    )
+    parser.add_argument(
+        "--linear-iterations", type=options.positive_int, default=1000, help="SGD steps, linear (default 1000)"
+    )
+    parser.add_argument(
+        "--two-layer-iterations", type=options.positive_int, default=10000, help="SGD steps, two-layer (10000)"
+    )
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64")
-    parser.add_argument("--device", default="cpu", help="device of the torch twin (default cpu)")
+    parser.add_argument(
+        "--device", type=options.available_device, default="cpu", help="device of the torch twin (default cpu)"
+    )
 
 
 @dataclass(frozen=True)
