@@ -35,18 +35,26 @@ class Layer(Module):
     def _check_input(self, input: Array) -> Array:
         return check_input(input, (None,) * np.ndim(input), f"{type(self).__name__} input")
 
+    def _backward_reads_output(self) -> bool:
+        """Whether the returned output is what the last operation's backward reads (every
+        activation but the identity ``Linear`` reads its output, as torch's sigmoid/tanh/relu do)."""
+        return bool(self.operations) and not isinstance(self.operations[-1], Linear)
+
     def forward(self, input: Array) -> Array:
         x = self._check_input(input)
         self._check_parameter_dtype(x, f"{type(self).__name__} input")
         for op in self.operations:
             x = op.forward(x)
         self.output = x
+        saved = {"input": input, "output": x} if self._backward_reads_output() else {"input": input}
+        self._save_for_backward(**saved)  # backward refuses them if changed in place meanwhile
         return x
 
     __call__ = forward
 
     def backward(self, grad_output: Array) -> Array:
         grad = check_same_shape(grad_output, self._forward_output(), f"{type(self).__name__} grad_output")
+        self._check_unchanged()
         for op in reversed(self.operations):
             grad = op.backward(grad)
         return grad
@@ -97,6 +105,9 @@ class Dense(Layer):
 
     def _check_input(self, input: Array) -> Array:
         return check_input(input, (None, self.in_features), "Dense input")
+
+    def _backward_reads_output(self) -> bool:
+        return not isinstance(self.activation, Linear)
 
 
 DROPOUT_VARIANTS = ("inverted", "book")
@@ -230,6 +241,9 @@ class Conv2D(Layer):
     def _check_input(self, input: Array) -> Array:
         return check_input(input, ("N", self.conv.in_channels, "H", "W"), "Conv2D input")
 
+    def _backward_reads_output(self) -> bool:
+        return self.dropout is None and not isinstance(self.activation, Linear)  # dropout's backward reads its mask
+
     def forward(self, input: Array) -> Array:
         out = super().forward(input)
         if self.dropout is not None:
@@ -240,6 +254,7 @@ class Conv2D(Layer):
 
     def backward(self, grad_output: Array) -> Array:
         grad = check_same_shape(grad_output, self._forward_output(), "Conv2D grad_output")
+        self._check_unchanged()
         if self.dropout is not None:
             grad = self.dropout.backward(grad)
         for op in reversed(self.operations):

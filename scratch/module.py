@@ -120,6 +120,31 @@ class Module:
                     f"(cast the input, or the module with .to({x.dtype}))"
                 )
 
+    def _save_for_backward(self, **arrays: Array) -> None:
+        """Keep a copy of each array that ``backward`` will read and that a caller can reach.
+
+        torch counts the writes into every tensor and fails a backward whose saved tensors were
+        written since forward ("modified by an inplace operation"). NumPy arrays have no such
+        counter, so the scratch twin keeps a copy and compares its bits in ``_check_unchanged``.
+        We chose copies over a checksum: a copy is exact (no collisions, no rounding questions, a
+        NaN equals itself) and cost no more than a random-projection checksum in our measurement.
+        Measured on one BLAS thread: 45 us, about 4% of a Dense(784, 89, Tanh) forward+backward at
+        batch 60 (input and output guarded); 29 us, 0.1% of an LSTM(80, 128) forward+backward over
+        a (32, 25, 80) input (input guarded). Memory: one copy of each guarded array per layer.
+        """
+        self._saved_copies = {name: (arr, arr.copy()) for name, arr in arrays.items()}
+
+    def _check_unchanged(self) -> None:
+        """Raise ``RuntimeError`` if an array saved by ``_save_for_backward`` changed since forward."""
+        for name, (arr, copy) in self.__dict__.get("_saved_copies", {}).items():
+            bits = np.dtype(f"i{arr.itemsize}")  # compare bit patterns: exact, and a NaN equals itself
+            if arr.shape != copy.shape or not np.array_equal(arr.view(bits), copy.view(bits)):
+                raise RuntimeError(
+                    f"{type(self).__name__}.backward: the {name} of the last forward was modified in place since "
+                    f"(torch: 'modified by an inplace operation'); the gradient would be wrong. Call forward "
+                    f"again, or modify a copy."
+                )
+
     def _forward_output(self) -> Array:
         """The last ``forward``'s output; a clear error when ``backward`` comes before any ``forward``."""
         output = self.__dict__.get("output")
