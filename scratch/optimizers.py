@@ -82,10 +82,11 @@ class SGD(Optimizer):
 
     Args:
         params: parameters to update.
-        lr: learning rate (> 0).
+        lr: learning rate (> 0, finite); a Python or NumPy real scalar (``np.float32(0.01)``),
+            stored as a Python float.
     """
 
-    def __init__(self, params: Iterable[Parameter], lr: float) -> None:
+    def __init__(self, params: Iterable[Parameter], lr: float | np.floating[Any] | np.integer[Any]) -> None:
         super().__init__(params, {"lr": lr})
 
     def _update(self, param: Parameter, grad: Array, group: dict[str, Any]) -> None:
