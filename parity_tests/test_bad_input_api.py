@@ -21,6 +21,7 @@ import scratch.optimizers as so
 import scratch.rnn as sr
 import torch_ref.layers as tl
 import torch_ref.losses as tL
+from parity_tests import data
 
 # np.asmatrix warns that np.matrix is discouraged: that is the point of refusing it
 pytestmark = [pytest.mark.ch3, pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")]
@@ -120,6 +121,7 @@ CASES: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("scratch output changed in place", _scratch_modified_in_place("output"), RuntimeError, "modified by an inplace"),
     ("torch output changed in place", _torch_modified_in_place("output"), RuntimeError, "modified by an inplace"),
     ("scratch LSTM input changed in place", _lstm_input_modified_in_place, RuntimeError, "input of the last forward"),
+    ("MNIST folder that is a file", lambda: data.load_mnist_dir(__file__), data.DataError, "is a file, not a folder"),
 ]
 
 
