@@ -77,6 +77,23 @@ def _torch_modified_in_place(what: str) -> Callable[[], Any]:
     return run
 
 
+def _target_modified_in_place(twin: str, loss: str) -> Callable[[], Any]:
+    def run() -> Any:
+        target = ONE_HOT.copy()
+        if twin == "scratch":
+            fn = sL.MeanSquaredError() if loss == "mse" else sL.SoftmaxCrossEntropy()
+            fn.forward(LOGITS, target)
+            target[[0, 1]] = target[[1, 0]]  # swap two rows: still one-hot, a different gradient
+            return fn.backward()
+        criterion = tL.MeanSquaredError() if loss == "mse" else tL.SoftmaxCrossEntropy()
+        logits, target_t = torch.tensor(LOGITS, requires_grad=True), torch.tensor(target)
+        value = criterion(logits, target_t)
+        target_t[[0, 1]] = target_t[[1, 0]]
+        value.backward()
+
+    return run
+
+
 def _lstm_input_modified_in_place() -> Any:
     lstm = sr.LSTM(3, 4, rng=np.random.default_rng(0))
     x = RNG.standard_normal((2, 5, 3))
@@ -121,6 +138,20 @@ CASES: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("scratch output changed in place", _scratch_modified_in_place("output"), RuntimeError, "modified by an inplace"),
     ("torch output changed in place", _torch_modified_in_place("output"), RuntimeError, "modified by an inplace"),
     ("scratch LSTM input changed in place", _lstm_input_modified_in_place, RuntimeError, "input of the last forward"),
+    (
+        "scratch MSE target changed in place",
+        _target_modified_in_place("scratch", "mse"),
+        RuntimeError,
+        "modified by an",
+    ),
+    ("torch MSE target changed in place", _target_modified_in_place("torch", "mse"), RuntimeError, "modified by an"),
+    (
+        "scratch SCE target changed in place",
+        _target_modified_in_place("scratch", "sce"),
+        RuntimeError,
+        "modified by an",
+    ),
+    ("torch SCE target changed in place", _target_modified_in_place("torch", "sce"), RuntimeError, "modified by an"),
     ("MNIST folder that is a file", lambda: data.load_mnist_dir(__file__), data.DataError, "is a file, not a folder"),
 ]
 

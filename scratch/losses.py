@@ -38,6 +38,7 @@ class Loss(Module):
             raise ValueError(f"{name} prediction is empty or 0-d (shape {self.prediction.shape})")
         self.target = self._check_target(target)
         self.output = float(self._output())
+        self._save_for_backward(**self._read_by_backward())  # backward refuses them if changed in place
         return self.output
 
     __call__ = forward
@@ -46,6 +47,7 @@ class Loss(Module):
         """Gradient of the last ``forward``'s value with respect to ``prediction``."""
         if "target" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward (or after a failed one)")
+        self._check_unchanged()
         grad_input = self._input_grad()
         assert grad_input.shape == self.prediction.shape, "the loss gradient must have the prediction's shape"
         return grad_input
@@ -58,6 +60,10 @@ class Loss(Module):
                 f"{name} target has shape {arr.shape}, expected {self.prediction.shape} (the prediction's)"
             )
         return arr
+
+    def _read_by_backward(self) -> dict[str, Array]:
+        """The caller's arrays that ``_input_grad`` reads (guarded against in-place changes)."""
+        return {"prediction": self.prediction, "target": self.target}
 
     def _output(self) -> float:
         raise NotImplementedError
@@ -199,6 +205,9 @@ class SoftmaxCrossEntropy(Loss):
                 )
             return np.eye(c, dtype=self.prediction.dtype)[target]  # (N, C) one-hot rows
         return check_distribution(super()._check_target(target), type(self).__name__)
+
+    def _read_by_backward(self) -> dict[str, Array]:
+        return {"target": self.target}  # the gradient reads the cached log-probabilities, not the logits
 
     def _divisor(self) -> int:
         return self.prediction.shape[0] if self.reduction == "mean" else 1
