@@ -1,7 +1,9 @@
 """``dlfs-parity``: list, check, train, mutate, bench, show and report the twins.
 
 Exit codes: 0 everything passed; 1 a parity check failed, a mutant was missed or a training run
-diverged; 2 bad usage (unknown component, experiment or device; unwritable report folder).
+diverged; 2 bad usage (unknown component, experiment or device; an option value out of range,
+checked by the ``type=`` callables of ``parity_tests/options.py`` before any work starts;
+unwritable report folder). A usage error is one line on stderr, never a traceback.
 """
 
 from __future__ import annotations

@@ -19,7 +19,13 @@ from scratch.operations import BiasAdd, Operation, ParamOperation, WeightMultipl
 
 
 class Layer(Module):
-    """A sequence of ``Operation`` objects with one input and one output."""
+    """A sequence of ``Operation`` objects with one input and one output.
+
+    ``backward`` raises ``RuntimeError`` if the last ``forward``'s input, or its output when the
+    last activation's backward reads it (every activation but the identity), was changed in place
+    since: the gradient would silently mix old and new values; torch refuses it the same way
+    (see ``Module._save_for_backward``).
+    """
 
     operations: list[Operation]
     output: Array

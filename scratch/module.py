@@ -3,6 +3,8 @@
 Twin: ``torch.nn.Parameter`` / ``torch.nn.Module``. Parameters are stored under PyTorch's names
 and layouts, so ``state_dict()`` returns the same keys and shapes as the torch twin, and
 ``load_state_dict()`` accepts either ndarrays or torch tensors (read through ``numpy()``).
+``Module`` also holds the scratch twin's stand-in for torch's in-place check: a module keeps a copy
+of the arrays its ``backward`` reads and refuses to run if the caller changed them since ``forward``.
 """
 
 from __future__ import annotations
