@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
@@ -93,14 +92,6 @@ def positive_float(text: str) -> float:
     return number
 
 
-def probability(text: str) -> float:
-    """A number in ``[0, 1]``."""
-    number = _float(text)
-    if not 0.0 <= number <= 1.0:  # False for nan
-        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1], got {text}")
-    return number
-
-
 def existing_folder(text: str) -> Path:
     """A folder that exists (a file, or nothing at that path, is refused with a message that says which)."""
     path = Path(text)
@@ -110,16 +101,6 @@ def existing_folder(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder")
     if not path.is_dir():
         raise argparse.ArgumentTypeError(f"folder {text!r} does not exist")
-    return path
-
-
-def existing_file(text: str) -> Path:
-    """A regular file that exists."""
-    path = Path(text)
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a file")
-    if not path.is_file():
-        raise argparse.ArgumentTypeError(f"file {text!r} does not exist")
     return path
 
 
@@ -137,9 +118,3 @@ def available_device(text: str) -> str:
     if text not in available:
         raise argparse.ArgumentTypeError(f"device {text!r} is not available here (available: {', '.join(available)})")
     return text
-
-
-def usage_error(prog: str, message: str) -> NoReturn:
-    """Stop with the same one line and exit status 2 as a parser error (for checks made after parsing)."""
-    sys.stderr.write(f"{prog}: error: {message} (see {prog} --help)\n")
-    raise SystemExit(2)

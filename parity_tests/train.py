@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from parity_tests.experiments import Experiment, ExperimentResult, all_experiments
-from parity_tests.options import OneLineParser, usage_error
+from parity_tests.options import OneLineParser
 from parity_tests.registry import UnknownComponentError
 from parity_tests.summary import case_table, totals_line
 
@@ -47,7 +47,7 @@ def run_experiment(exp: Experiment, argv: Sequence[str] = ()) -> ExperimentResul
     args = parser.parse_args(list(argv))
     problem = exp.check_arguments(args) if exp.check_arguments is not None else None
     if problem:
-        usage_error(parser.prog, problem)
+        parser.error(problem)
     return exp.run(args)
 
 
