@@ -49,6 +49,7 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["train", "chapter2", "--batch-size", "0"], ["--batch-size", "positive integer", "0"]),
     (["train", "chapter2", "--learning-rate", "-1"], ["--learning-rate", "finite number > 0", "-1"]),
     (["train", "chapter2", "--device", "nosuch"], ["--device", "unknown device", "'nosuch'"]),
+    (["train", "chapter2", "--quick", "--linear-iterations", "5"], ["--linear-iterations 5", "at least 10"]),
     (["train", "chapter7", "--epochs", "0"], ["--epochs", "positive integer"]),
     (["train", "charlm", "--lr", "-1"], ["--lr", "finite number > 0", "-1"]),
     (["train", "charlm", "--lr", "nan"], ["--lr", "finite number > 0", "nan"]),

@@ -39,6 +39,10 @@ BOOK = {"linear": (3.56, 5.05), "two_layer": (2.60, 3.89)}
 LABELS = {"linear": "linear regression", "two_layer": "two-layer net (13 sigmoid)"}
 
 
+#: ``--quick`` divides both iteration counts by this.
+QUICK_SCALE = 10
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=options.seed, default=1, help="initial weights and batch order (default 1)")
     parser.add_argument("--learning-rate", type=options.positive_float, default=0.023, help="SGD step (default 0.023)")
@@ -74,9 +78,21 @@ def _metrics(P: Array, y: Array) -> tuple[float, float]:
     return float(np.mean(np.abs(error))), float(np.sqrt(np.mean(error**2)))
 
 
+def check_arguments(args: argparse.Namespace) -> str | None:
+    """``--quick`` runs a tenth of each iteration count, which must still be at least one step."""
+    if args.quick:
+        for option, value in (
+            ("--linear-iterations", args.linear_iterations),
+            ("--two-layer-iterations", args.two_layer_iterations),
+        ):
+            if value < QUICK_SCALE:
+                return f"{option} {value} with --quick runs a tenth of it, no step at all: give at least {QUICK_SCALE}"
+    return None
+
+
 def run(args: argparse.Namespace) -> ExperimentResult:
     data = as_dtype(boston(), np.dtype(args.dtype))
-    scale = 10 if args.quick else 1
+    scale = QUICK_SCALE if args.quick else 1
     iterations = {"linear": args.linear_iterations // scale, "two_layer": args.two_layer_iterations // scale}
     table, curves, rows = [], {}, []
     for model in ("linear", "two_layer"):
