@@ -1,7 +1,9 @@
 """``dlfs-parity``: list, check, train, mutate, bench, show and report the twins.
 
 Exit codes: 0 everything passed; 1 a parity check failed, a mutant was missed or a training run
-diverged; 2 bad usage (unknown component, experiment or device; unwritable report folder).
+diverged; 2 bad usage (unknown component, experiment or device; an option value out of range,
+checked by the ``type=`` callables of ``parity_tests/options.py`` before any work starts;
+unwritable report folder). A usage error is one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from parity_tests import options
 from parity_tests.data import DataError
 from parity_tests.harness import DTYPES
 from parity_tests.mutation import Mutant
@@ -22,6 +26,8 @@ from parity_tests.summary import case_table, run_all, run_mutants, totals_line
 from parity_tests.textui import Progress, text_table
 
 DESCRIPTION = "Deep Learning from Scratch, twice (NumPy and PyTorch): list, check, train, mutate, bench, show, report."
+#: ``show --width`` below this many columns cannot fit a line number and a few characters of code.
+SHOW_MIN_WIDTH = 20
 EPILOG = "Names select cases by case name, component (Dense), stem.Component (layers.Dense), stem or chapter (ch3)."
 
 
@@ -104,7 +110,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(text_table(["experiment", "chapter", "description"], body) if body else "No experiments yet.")
         print("\nRun one with: dlfs-parity train NAME [--quick]; options: dlfs-parity train NAME --help")
         return 0
-    result = run_experiment(get_experiment(args.name), args.rest)
+    exp = get_experiment(args.name)
+    try:
+        result = run_experiment(exp, args.rest)
+    except SystemExit as exc:  # the experiment's own parser: --help (0) or a bad option (2, already printed)
+        return exc.code if isinstance(exc.code, int) else 2
     print(result_text(result))
     return 0 if result_passed(result) else 1
 
@@ -156,7 +166,15 @@ def _cases_of(mutant: Mutant) -> set[str]:
 def cmd_mutate(args: argparse.Namespace) -> int:
     mutants = select_mutants(args.names)
     progress = Progress("mutate", enabled=sys.stderr.isatty())
-    results = run_mutants(mutants, seed=args.seed, progress=progress, first_catch=args.quick)
+    # A planted bug often makes NaN or overflow: numpy's RuntimeWarnings about it are expected
+    # and would bury the table, so they are counted and summed up in one line instead.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        results = run_mutants(mutants, seed=args.seed, progress=progress, first_catch=args.quick)
+    numeric = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    for w in caught:
+        if not issubclass(w.category, RuntimeWarning):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     body = [
         [
             r.name,
@@ -173,6 +191,8 @@ def cmd_mutate(args: argparse.Namespace) -> int:
         f"\n{len(results) - len(missed)}/{len(results)} planted bugs caught."
         + (f" Missed: {', '.join(missed)}" if missed else "")
     )
+    if numeric:
+        print(f"({len(numeric)} numpy RuntimeWarnings from the planted bugs were silenced.)")
     _write_csv(pd.DataFrame([r.__dict__ for r in results]), args.csv)
     return 1 if missed else 0
 
@@ -236,7 +256,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dlfs-parity", description=DESCRIPTION, epilog=EPILOG)
+    parser = options.OneLineParser(prog="dlfs-parity", description=DESCRIPTION, epilog=EPILOG)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="components, chapters and twin paths")
@@ -246,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("names", nargs="*", metavar="NAME")
     p.add_argument("--dtype", choices=[*DTYPES, "all"], default="float64", help="default float64 (the gate)")
     p.add_argument("--device", choices=["cpu", "cuda", "all"], default="cpu")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=options.seed, default=0, help="seed of every case's inputs (>= 0)")
     p.add_argument("--csv", metavar="PATH", help="write every result row to PATH")
     p.set_defaults(func=cmd_check)
 
@@ -257,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("mutate", help="plant each known bug; exit 0 only when every one is caught")
     p.add_argument("names", nargs="*", metavar="NAME", help="mutant names, or NAMES as for check (default: all)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=options.seed, default=0, help="seed of every case's inputs (>= 0)")
     p.add_argument("--quick", action="store_true", help="stop each mutant at the first case that catches it")
     p.add_argument("--csv", metavar="PATH")
     p.set_defaults(func=cmd_mutate)
@@ -266,14 +286,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="forward/backward timings of both twins, ratio scratch/torch", epilog=bench_epilog)
     p.add_argument("names", nargs="*", metavar="NAME")
     p.add_argument("--dtype", choices=[*DTYPES, "all"], default="float64")
-    p.add_argument("--threads", type=int, nargs="+", help="thread counts (default: 1 and all cores)")
-    p.add_argument("--min-time", type=float, default=0.1, help="seconds of timing per phase and side")
+    p.add_argument("--threads", type=options.positive_int, nargs="+", help="thread counts (default: 1 and all cores)")
+    p.add_argument(
+        "--min-time", type=options.positive_float, default=0.1, help="seconds of timing per phase and side (> 0)"
+    )
     p.add_argument("--csv", metavar="PATH", help="the rows; with the conv shapes also PATH's stem + _batch_curve.png")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("show", help="the two twins' source side by side, with the parity figures", epilog=EPILOG)
     p.add_argument("name", metavar="NAME")
-    p.add_argument("--width", type=int, help="columns (default: the terminal's)")
+    p.add_argument(
+        "--width",
+        type=options.at_least(SHOW_MIN_WIDTH, "room for line numbers and code"),
+        help=f"columns, >= {SHOW_MIN_WIDTH} (default: the terminal's)",
+    )
     p.add_argument("--no-figures", action="store_true", help="skip running the cases")
     p.set_defaults(func=cmd_show)
 

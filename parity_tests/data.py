@@ -214,6 +214,8 @@ def _find(folder: Path, stem: str) -> Path:
 def load_mnist_dir(folder: Path | str) -> Digits:
     """Full MNIST (60,000 / 10,000) from ``folder``: the four IDX files, else ``mnist.npz``."""
     folder = Path(folder)
+    if folder.is_file():
+        raise DataError(f"MNIST folder {folder} is a file, not a folder")
     if not folder.is_dir():
         raise DataError(f"MNIST folder {folder} does not exist")
     npz = folder / "mnist.npz"

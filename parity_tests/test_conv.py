@@ -142,7 +142,7 @@ def test_flatten_and_conv2d_layer_reject_bad_input() -> None:
     layer = sl.Conv2D(1, 2, 3, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="Conv2D input has shape"):
         layer.forward(np.zeros((2, 28, 28)))
-    with pytest.raises(ValueError, match="Dropout p"):
+    with pytest.raises(ValueError, match="Conv2D dropout must be"):
         sl.Conv2D(1, 2, 3, dropout=1.0)
 
 

@@ -70,9 +70,17 @@ def test_dense_rejects_an_activation_given_by_name(twin: object) -> None:
 
 
 @pytest.mark.ch3
-@pytest.mark.parametrize("sizes", [(0, 2), (3, -1), (2.5, 2)])
-def test_scratch_dense_rejects_sizes_that_are_not_positive_integers(sizes: tuple) -> None:
-    with pytest.raises(ValueError, match="positive integer sizes"):
+@pytest.mark.parametrize(
+    ("sizes", "error", "match"),
+    [
+        ((0, 2), ValueError, "in_features must be >= 1"),
+        ((3, -1), ValueError, "out_features must be >= 1"),
+        ((2.5, 2), TypeError, "in_features must be an int"),
+        ((True, 3), TypeError, "in_features must be an int"),
+    ],
+)
+def test_scratch_dense_rejects_sizes_that_are_not_positive_integers(sizes: tuple, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
         sl.Dense(*sizes)
 
 

@@ -13,12 +13,13 @@ from collections.abc import Sequence
 import pandas as pd
 
 from parity_tests.experiments import Experiment, ExperimentResult, all_experiments
+from parity_tests.options import OneLineParser
 from parity_tests.registry import UnknownComponentError
 from parity_tests.summary import case_table, totals_line
 
 
 def experiment_parser(exp: Experiment) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=f"dlfs-parity train {exp.name}", description=f"Chapter {exp.chapter}: {exp.description}"
     )
     exp.add_arguments(parser)
@@ -38,8 +39,16 @@ def get_experiment(name: str) -> Experiment:
 
 
 def run_experiment(exp: Experiment, argv: Sequence[str] = ()) -> ExperimentResult:
-    """Parse ``argv`` with the experiment's parser and run it."""
-    return exp.run(experiment_parser(exp).parse_args(list(argv)))
+    """Parse ``argv`` with the experiment's parser, check the options together, and run it.
+
+    A bad option stops here with one line on stderr and ``SystemExit(2)``, before any training.
+    """
+    parser = experiment_parser(exp)
+    args = parser.parse_args(list(argv))
+    problem = exp.check_arguments(args) if exp.check_arguments is not None else None
+    if problem:
+        parser.error(problem)
+    return exp.run(args)
 
 
 def result_text(result: ExperimentResult) -> str:

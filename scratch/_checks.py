@@ -13,10 +13,34 @@ Array = npt.NDArray[np.floating[Any]]
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def as_float_array(x: object, name: str, *, allow_nan: bool = False) -> Array:
-    """Return ``x`` as a floating ndarray, or raise a ``TypeError``/``ValueError`` naming the problem."""
+def check_plain_array(x: object, name: str) -> np.ndarray[Any, Any]:
+    """Refuse anything but an ndarray, and the two ndarray subclasses whose arithmetic differs.
+
+    ``np.matrix`` makes ``*`` a matrix product and stays 2-d after every reduction;
+    ``np.ma.MaskedArray`` skips masked entries in some operations and not in others. Either would
+    give wrong numbers in silence or fail deep inside numpy, so both are refused here with the fix.
+    """
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy ndarray, got {type(x).__name__}")
+    if isinstance(x, np.matrix):
+        raise TypeError(f"{name} is an np.matrix; pass np.asarray({name.split()[-1]}) (a plain ndarray)")
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(f"{name} is a masked array, which the twins cannot honour; pass .filled(value) instead")
+    return x
+
+
+def check_size(value: object, name: str) -> int:
+    """A size argument (features, channels): an ``int`` (or numpy integer) >= 1; ``True`` is refused."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return int(value)
+
+
+def as_float_array(x: object, name: str, *, allow_nan: bool = False) -> Array:
+    """Return ``x`` as a floating ndarray, or raise a ``TypeError``/``ValueError`` naming the problem."""
+    x = check_plain_array(x, name)
     if x.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name} must have a floating dtype (float32 or float64), got {x.dtype}")
     if not allow_nan and not np.isfinite(x).all():

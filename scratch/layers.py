@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from scratch._checks import Array, check_input, check_same_shape
+from scratch._checks import Array, check_input, check_same_shape, check_size
 from scratch.activations import Linear
 from scratch.conv import Conv2d
 from scratch.init import conv_init, dense_init
@@ -19,7 +19,13 @@ from scratch.operations import BiasAdd, Operation, ParamOperation, WeightMultipl
 
 
 class Layer(Module):
-    """A sequence of ``Operation`` objects with one input and one output."""
+    """A sequence of ``Operation`` objects with one input and one output.
+
+    ``backward`` raises ``RuntimeError`` if the last ``forward``'s input, or its output when the
+    last activation's backward reads it (every activation but the identity), was changed in place
+    since: the gradient would silently mix old and new values; torch refuses it the same way
+    (see ``Module._save_for_backward``).
+    """
 
     operations: list[Operation]
     output: Array
@@ -35,18 +41,26 @@ class Layer(Module):
     def _check_input(self, input: Array) -> Array:
         return check_input(input, (None,) * np.ndim(input), f"{type(self).__name__} input")
 
+    def _backward_reads_output(self) -> bool:
+        """Whether the returned output is what the last operation's backward reads (every
+        activation but the identity ``Linear`` reads its output, as torch's sigmoid/tanh/relu do)."""
+        return bool(self.operations) and not isinstance(self.operations[-1], Linear)
+
     def forward(self, input: Array) -> Array:
         x = self._check_input(input)
         self._check_parameter_dtype(x, f"{type(self).__name__} input")
         for op in self.operations:
             x = op.forward(x)
         self.output = x
+        saved = {"input": input, "output": x} if self._backward_reads_output() else {"input": input}
+        self._save_for_backward(**saved)  # backward refuses them if changed in place meanwhile
         return x
 
     __call__ = forward
 
     def backward(self, grad_output: Array) -> Array:
         grad = check_same_shape(grad_output, self._forward_output(), f"{type(self).__name__} grad_output")
+        self._check_unchanged()
         for op in reversed(self.operations):
             grad = op.backward(grad)
         return grad
@@ -84,8 +98,8 @@ class Dense(Layer):
         rng: np.random.Generator | None = None,
         weight_init: str = "standard",
     ) -> None:
-        if not all(isinstance(n, (int, np.integer)) and n >= 1 for n in (in_features, out_features)):
-            raise ValueError(f"Dense needs positive integer sizes, got ({in_features!r}, {out_features!r})")
+        in_features = check_size(in_features, "Dense in_features")
+        out_features = check_size(out_features, "Dense out_features")
         if activation is not None and not isinstance(activation, Operation):
             raise TypeError(f"Dense activation must be an Operation such as Sigmoid(), got {activation!r}")
         rng = np.random.default_rng() if rng is None else rng
@@ -97,6 +111,9 @@ class Dense(Layer):
 
     def _check_input(self, input: Array) -> Array:
         return check_input(input, (None, self.in_features), "Dense input")
+
+    def _backward_reads_output(self) -> bool:
+        return not isinstance(self.activation, Linear)
 
 
 DROPOUT_VARIANTS = ("inverted", "book")
@@ -217,6 +234,10 @@ class Conv2D(Layer):
         rng: np.random.Generator | None = None,
         weight_init: str = "standard",
     ) -> None:
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float, np.floating, np.integer)):
+            raise TypeError(f"Conv2D dropout must be a number (drop probability), got {dropout!r}")
+        if not 0.0 <= dropout < 1.0:  # NaN fails too
+            raise ValueError(f"Conv2D dropout must be a drop probability in [0, 1) (0: none), got {dropout}")
         rng = np.random.default_rng() if rng is None else rng
         self.conv = Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias, rng=rng)
         if weight_init != "standard":  # Conv2d drew N(0, 1); redraw with the scheme's spread
@@ -235,6 +256,9 @@ class Conv2D(Layer):
     def _check_input(self, input: Array) -> Array:
         return check_input(input, ("N", self.conv.in_channels, "H", "W"), "Conv2D input")
 
+    def _backward_reads_output(self) -> bool:
+        return self.dropout is None and not isinstance(self.activation, Linear)  # dropout's backward reads its mask
+
     def forward(self, input: Array) -> Array:
         out = super().forward(input)
         if self.dropout is not None:
@@ -245,6 +269,7 @@ class Conv2D(Layer):
 
     def backward(self, grad_output: Array) -> Array:
         grad = check_same_shape(grad_output, self._forward_output(), "Conv2D grad_output")
+        self._check_unchanged()
         if self.dropout is not None:
             grad = self.dropout.backward(grad)
         for op in reversed(self.operations):

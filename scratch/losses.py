@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from scratch._checks import Array, as_float_array
+from scratch._checks import Array, as_float_array, check_plain_array
 from scratch.module import Module
 
 
@@ -38,6 +38,7 @@ class Loss(Module):
             raise ValueError(f"{name} prediction is empty or 0-d (shape {self.prediction.shape})")
         self.target = self._check_target(target)
         self.output = float(self._output())
+        self._save_for_backward(**self._read_by_backward())  # backward refuses them if changed in place
         return self.output
 
     __call__ = forward
@@ -46,6 +47,7 @@ class Loss(Module):
         """Gradient of the last ``forward``'s value with respect to ``prediction``."""
         if "target" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward (or after a failed one)")
+        self._check_unchanged()
         grad_input = self._input_grad()
         assert grad_input.shape == self.prediction.shape, "the loss gradient must have the prediction's shape"
         return grad_input
@@ -58,6 +60,10 @@ class Loss(Module):
                 f"{name} target has shape {arr.shape}, expected {self.prediction.shape} (the prediction's)"
             )
         return arr
+
+    def _read_by_backward(self) -> dict[str, Array]:
+        """The caller's arrays that ``_input_grad`` reads (guarded against in-place changes)."""
+        return {"prediction": self.prediction, "target": self.target}
 
     def _output(self) -> float:
         raise NotImplementedError
@@ -158,6 +164,25 @@ def log_softmax(x: Array) -> Array:
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
 
+def check_distribution(target: Array, name: str) -> Array:
+    """Refuse float target rows that are not probability distributions over the last axis.
+
+    Every entry must be ``>= 0`` and every row must sum to 1 within ``sqrt(eps)`` of the dtype
+    (``1.5e-8`` in float64, ``3.5e-4`` in float32: room for rows that were themselves computed,
+    such as label smoothing, but not for a row summing to 2, which gives a negative loss).
+    """
+    if (target < 0).any():
+        raise ValueError(f"{name} target has negative entries (min {target.min():g}); rows must be probabilities")
+    sums = np.sum(target, axis=-1)
+    tol = float(np.sqrt(np.finfo(target.dtype).eps))
+    worst = int(np.argmax(np.abs(sums - 1.0)))
+    if abs(float(sums.flat[worst]) - 1.0) > tol:
+        raise ValueError(
+            f"{name} target rows must sum to 1 (one-hot or probabilities); row {worst} sums to {sums.flat[worst]:g}"
+        )
+    return target
+
+
 class SoftmaxCrossEntropy(Loss):
     """Chapter 4: softmax of the logits, then cross-entropy with the target classes.
 
@@ -167,7 +192,9 @@ class SoftmaxCrossEntropy(Loss):
 
     Shape:
         prediction: logits ``(N, C)``. target: one-hot (or probability) rows ``(N, C)``, or class
-        indices ``(N,)`` (integers in ``[0, C)``), as ``F.cross_entropy`` accepts.
+        indices ``(N,)`` (integers in ``[0, C)``), as ``F.cross_entropy`` accepts. Float rows
+        must be distributions (entries ``>= 0``, rows summing to 1; see ``check_distribution``):
+        ``F.cross_entropy`` takes any rows and returns a negative loss for a row summing to 2.
 
     Forward (``Y`` the target rows, ``log P = log_softmax(X)``, ``r = N`` for mean, 1 for sum):
 
@@ -199,6 +226,7 @@ class SoftmaxCrossEntropy(Loss):
             raise ValueError(f"SoftmaxCrossEntropy prediction must be (N, C) logits, got shape {self.prediction.shape}")
         n, c = self.prediction.shape
         if isinstance(target, np.ndarray) and np.issubdtype(target.dtype, np.integer):
+            check_plain_array(target, "SoftmaxCrossEntropy target")
             if target.shape != (n,):
                 raise ValueError(f"SoftmaxCrossEntropy class indices have shape {target.shape}, expected ({n},)")
             if target.min() < 0 or target.max() >= c:
@@ -206,7 +234,10 @@ class SoftmaxCrossEntropy(Loss):
                     f"SoftmaxCrossEntropy class indices must be in [0, {c}), got {target.min()}..{target.max()}"
                 )
             return np.eye(c, dtype=self.prediction.dtype)[target]  # (N, C) one-hot rows
-        return super()._check_target(target)
+        return check_distribution(super()._check_target(target), type(self).__name__)
+
+    def _read_by_backward(self) -> dict[str, Array]:
+        return {"target": self.target}  # the gradient reads the cached log-probabilities, not the logits
 
     def _divisor(self) -> int:
         return self.prediction.shape[0] if self.reduction == "mean" else 1

@@ -3,6 +3,8 @@
 Twin: ``torch.nn.Parameter`` / ``torch.nn.Module``. Parameters are stored under PyTorch's names
 and layouts, so ``state_dict()`` returns the same keys and shapes as the torch twin, and
 ``load_state_dict()`` accepts either ndarrays or torch tensors (read through ``numpy()``).
+``Module`` also holds the scratch twin's stand-in for torch's in-place check: a module keeps a copy
+of the arrays its ``backward`` reads and refuses to run if the caller changed them since ``forward``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def _to_numpy(value: object, key: str) -> Array:
     """Accept an ndarray or anything with torch's ``detach().cpu().numpy()`` (no torch import)."""
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
-    if not isinstance(value, np.ndarray):
+    if not isinstance(value, np.ndarray) or isinstance(value, (np.matrix, np.ma.MaskedArray)):
         raise TypeError(f"state_dict[{key!r}] must be an ndarray or tensor, got {type(value).__name__}")
     if not np.issubdtype(value.dtype, np.floating):
         raise TypeError(f"state_dict[{key!r}] must be floating point, got {value.dtype}")
@@ -81,17 +83,25 @@ class Module:
         return {name: p.data.copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Replace every parameter; keys and shapes must match exactly (PyTorch's ``strict=True``)."""
+        """Replace every parameter; keys and shapes must match exactly (PyTorch's ``strict=True``).
+
+        Every entry is checked before any parameter changes, so a bad entry leaves the module as it
+        was. Values are copied and cast to the dtype the parameter already has, as torch's
+        ``param.copy_(value)`` does: a float32 array loaded into a float64 module gives float64.
+        """
         params = dict(self.named_parameters())
         missing = sorted(set(params) - set(state))
         unexpected = sorted(set(state) - set(params))
         if missing or unexpected:
             raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        values = {}
         for name, param in params.items():
             value = _to_numpy(state[name], name)
             if value.shape != param.shape:
                 raise ValueError(f"load_state_dict: {name!r} has shape {value.shape}, expected {param.shape}")
-            param.data = np.array(value, copy=True)
+            values[name] = value
+        for name, param in params.items():
+            param.data = np.array(values[name], dtype=param.data.dtype, copy=True)
             param.grad = None
 
     @property
@@ -110,6 +120,33 @@ class Module:
                 raise TypeError(
                     f"{name} has dtype {x.dtype}, but {key} is {param.data.dtype} "
                     f"(cast the input, or the module with .to({x.dtype}))"
+                )
+
+    def _save_for_backward(self, **arrays: Array) -> None:
+        """Keep a copy of each array that ``backward`` will read and that a caller can reach.
+
+        torch counts the writes into every tensor and fails a backward whose saved tensors were
+        written since forward ("modified by an inplace operation"). NumPy arrays have no such
+        counter, so the scratch twin keeps a copy and compares its bits in ``_check_unchanged``.
+        We chose copies over a checksum: a copy is exact (no collisions, no rounding questions, a
+        NaN equals itself) and cost no more than a random-projection checksum in our measurement.
+        Measured on one BLAS thread: 45 us, about 4% of a Dense(784, 89, Tanh) forward+backward at
+        batch 60 (input and output guarded); 29 us, 0.1% of an LSTM(80, 128) forward+backward over
+        a (32, 25, 80) input (input guarded). Memory: one copy of each guarded array, held until
+        the next forward (a forward over a whole test set keeps a second copy of its activations;
+        a checksum would avoid that, at the price of exactness).
+        """
+        self._saved_copies = {name: (arr, arr.copy()) for name, arr in arrays.items()}
+
+    def _check_unchanged(self) -> None:
+        """Raise ``RuntimeError`` if an array saved by ``_save_for_backward`` changed since forward."""
+        for name, (arr, copy) in self.__dict__.get("_saved_copies", {}).items():
+            bits = np.dtype(f"i{arr.itemsize}")  # compare bit patterns: exact, and a NaN equals itself
+            if arr.shape != copy.shape or not np.array_equal(arr.view(bits), copy.view(bits)):
+                raise RuntimeError(
+                    f"{type(self).__name__}.backward: the {name} of the last forward was modified in place since "
+                    f"(torch: 'modified by an inplace operation'); the gradient would be wrong. Call forward "
+                    f"again, or modify a copy."
                 )
 
     def _forward_output(self) -> Array:

@@ -40,8 +40,10 @@ class Optimizer:
             if not isinstance(p, Parameter):
                 raise TypeError(f"{type(self).__name__} expects scratch Parameters, got {type(p).__name__}")
         lr = defaults.get("lr")
-        if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not 0 < lr < float("inf"):
+        # numbers.Real covers Python and NumPy real scalars (np.float32(0.01), np.int64(1)); bools are refused
+        if not isinstance(lr, Real) or isinstance(lr, (bool, np.bool_)) or not 0 < float(lr) < float("inf"):
             raise ValueError(f"learning rate must be a positive number, finite, got {lr!r}")  # NaN fails 0 < lr
+        defaults = {**defaults, "lr": float(lr)}  # a plain float: the update keeps the parameter's dtype
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = [{"params": params, **defaults}]
         self.state: dict[Parameter, dict[str, Array]] = {}
@@ -53,7 +55,19 @@ class Optimizer:
                 p.grad = None
 
     def step(self) -> None:
-        """Update every parameter that has a gradient, in place."""
+        """Update every parameter that has a gradient, in place.
+
+        Every gradient must have its parameter's shape: numpy would broadcast a ``(1, 4)``
+        gradient over a ``(3, 4)`` parameter in ``p -= lr * g`` and move all three rows; torch
+        refuses such a gradient, and so does this check (before any parameter moves).
+        """
+        for group in self.param_groups:
+            for i, p in enumerate(group["params"]):
+                if p.grad is not None and np.shape(p.grad) != p.data.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}.step: the gradient of parameter {i} has shape {np.shape(p.grad)}, "
+                        f"expected {p.data.shape} (the parameter's; gradients are not broadcast)"
+                    )
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
@@ -68,10 +82,11 @@ class SGD(Optimizer):
 
     Args:
         params: parameters to update.
-        lr: learning rate (> 0).
+        lr: learning rate (> 0, finite); a Python or NumPy real scalar (``np.float32(0.01)``),
+            stored as a Python float.
     """
 
-    def __init__(self, params: Iterable[Parameter], lr: float) -> None:
+    def __init__(self, params: Iterable[Parameter], lr: float | np.floating[Any] | np.integer[Any]) -> None:
         super().__init__(params, {"lr": lr})
 
     def _update(self, param: Parameter, grad: Array, group: dict[str, Any]) -> None:

@@ -95,6 +95,7 @@ class _RecurrentLayer(Module):
         gi = self.cell.input_projection(x)  # (N, L, G*H): every step's input gates in one matmul
         output, last, caches = forward_through_time(self.cell, gi, tuple(s[0] for s in state))
         self._x, self._caches, self.output = x, caches, output
+        self._save_for_backward(input=x)  # backward reads it (weight_ih's gradient)
         self.h_n = last[0][None]  # (1, N, H)
         self._last = last
         return output
@@ -107,6 +108,7 @@ class _RecurrentLayer(Module):
         if self.h_n is None:
             raise RuntimeError(f"{name}.backward called before forward")
         g = check_same_shape(grad_output, self._forward_output(), f"{name} grad_output")
+        self._check_unchanged()
         grad_gi, grad_state, grad_weight_hh, grad_bias_hh = backward_through_time(self.cell, g, self._caches)
         n, length, rows = grad_gi.shape
         flat_gi = grad_gi.reshape(n * length, rows)  # (N*L, G*H)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from numbers import Integral
 from typing import Any
 
 import torch
@@ -40,6 +41,11 @@ class Dense(nn.Linear):
     ) -> None:
         if activation is not None and not isinstance(activation, nn.Module):
             raise TypeError(f"Dense activation must be an nn.Module such as nn.Sigmoid(), got {activation!r}")
+        for arg, size in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(size, bool) or not isinstance(size, Integral):  # nn.Linear takes True as 1
+                raise TypeError(f"Dense {arg} must be an int, got {type(size).__name__} {size!r}")
+            if size < 1:
+                raise ValueError(f"Dense {arg} must be >= 1, got {size}")
         super().__init__(in_features, out_features)
         if weight_init is not None:
             weight, bias = dense_init(weight_init, in_features, out_features, generator)
@@ -134,6 +140,8 @@ class Conv2D(Conv2d):
         generator: torch.Generator | None = None,
         weight_init: str | None = None,
     ) -> None:
+        if not 0.0 <= dropout < 1.0:  # a negative p would otherwise build no dropout in silence
+            raise ValueError(f"Conv2D dropout must be a drop probability in [0, 1) (0: none), got {dropout}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias)
         if weight_init is not None:
             weight, bias_init = conv_init(weight_init, in_channels, out_channels, kernel_size, generator)

@@ -103,6 +103,23 @@ class _BookSoftmaxCrossEntropy(torch.autograd.Function):
         return grad_output * (q - target) / ctx.divisor, None, None
 
 
+def check_distribution(target: torch.Tensor, name: str) -> None:
+    """Refuse float target rows that are not probability distributions (the scratch twin's check):
+    entries ``>= 0``, each row summing to 1 within ``sqrt(eps)`` of the dtype."""
+    if bool((target < 0).any()):
+        raise ValueError(
+            f"{name} target has negative entries (min {target.min().item():g}); rows must be probabilities"
+        )
+    sums = target.detach().sum(dim=-1)
+    tol = torch.finfo(target.dtype).eps ** 0.5
+    worst = int(torch.argmax((sums - 1.0).abs()))
+    worst_sum = float(sums.flatten()[worst])
+    if abs(worst_sum - 1.0) > tol:
+        raise ValueError(
+            f"{name} target rows must sum to 1 (one-hot or probabilities); row {worst} sums to {worst_sum:g}"
+        )
+
+
 class SoftmaxCrossEntropy(Loss):
     """``F.cross_entropy`` (standard) or the book's clipped variant, on logits ``(N, C)``.
 
@@ -110,7 +127,8 @@ class SoftmaxCrossEntropy(Loss):
         reduction: ``"mean"`` (divide by ``N``) or ``"sum"``.
         variant: ``"standard"`` or ``"book"`` (see the scratch twin's docstring for both maths).
 
-    The target is one-hot (or probability) rows ``(N, C)`` or class indices ``(N,)``.
+    The target is one-hot (or probability) rows ``(N, C)`` or class indices ``(N,)``. Float rows
+    must be distributions (``check_distribution``); a bool one-hot is refused for its dtype.
     """
 
     def __init__(self, reduction: str = "mean", *, variant: str = "standard") -> None:
@@ -126,8 +144,14 @@ class SoftmaxCrossEntropy(Loss):
         if prediction.dim() != 2:
             raise ValueError(f"SoftmaxCrossEntropy prediction must be (N, C) logits, got {tuple(prediction.shape)}")
         n, c = prediction.shape
+        if target.dtype == torch.bool:
+            raise TypeError(
+                "SoftmaxCrossEntropy target has dtype torch.bool; pass one-hot rows as floats "
+                "(target.to(prediction.dtype)) or class indices as int64"
+            )
         if target.is_floating_point():
             super()._check_target(prediction, target)
+            check_distribution(target, type(self).__name__)
             return
         if target.shape != (n,):
             raise ValueError(f"SoftmaxCrossEntropy class indices have shape {tuple(target.shape)}, expected ({n},)")

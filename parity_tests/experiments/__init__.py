@@ -5,6 +5,8 @@ Each module here defines:
 - ``NAME``: the CLI name (``boston``, ``mnist``, ``cnn``, ``charlm``); ``CHAPTER``; ``DESCRIPTION``.
 - ``add_arguments(parser)``: its CLI options (``--quick`` is added for every experiment).
 - ``run(args) -> ExperimentResult``: trains both twins and returns the results.
+- optionally ``check_arguments(args) -> str | None``: a problem with the options taken together
+  (one option checks itself with its ``type=``), returned as a one-line message; ``None`` if fine.
 
 The CLI prints ``ExperimentResult.table`` and the parity summary; the report writes the table,
 plots the curves and appends the trajectory rows to the result rows.
@@ -49,10 +51,12 @@ class Experiment:
     description: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], ExperimentResult]
+    check_arguments: Callable[[argparse.Namespace], str | None] | None = None
 
 
 def _load(module: ModuleType) -> Experiment:
-    return Experiment(module.NAME, module.CHAPTER, module.DESCRIPTION, module.add_arguments, module.run)
+    check = getattr(module, "check_arguments", None)
+    return Experiment(module.NAME, module.CHAPTER, module.DESCRIPTION, module.add_arguments, module.run, check)
 
 
 def all_experiments() -> dict[str, Experiment]:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from parity_tests import options
 from parity_tests.cases.autoencoder import BATCH, HIDDEN_DIM, LR, MOMENTUM, autoencoder_data, autoencoder_pair, first
 from parity_tests.data import Split, mnist_data_dir
 from parity_tests.experiments import ExperimentResult
@@ -46,9 +47,15 @@ EVAL_CHUNK = 100
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", help="folder with full MNIST (IDX files or mnist.npz); default: packaged 5k")
-    parser.add_argument("--epochs", type=int, default=1, help="training epochs (book: 1; 15 = the book's 1,000 steps)")
-    parser.add_argument("--seed", type=int, default=0, help="initial weights")
+    parser.add_argument(
+        "--data-dir",
+        type=options.existing_folder,
+        help="folder with full MNIST (IDX files or mnist.npz); default: packaged 5k",
+    )
+    parser.add_argument(
+        "--epochs", type=options.positive_int, default=1, help="training epochs (book: 1; 15 = the book's 1,000 steps)"
+    )
+    parser.add_argument("--seed", type=options.seed, default=0, help="initial weights")
     parser.add_argument("--float32", action="store_true", help="also train in float32 and report its drift")
 
 
@@ -65,6 +72,13 @@ def reconstruction_mse(pair: TrainingPair, X_test: np.ndarray) -> dict[str, floa
         for side, out in (("scratch", pair.scratch_net.forward(chunk)), ("torch", torch_out)):
             sums[side] += float(np.sum((out.astype(np.float64) - chunk) ** 2))
     return {side: total / X_test.size for side, total in sums.items()}
+
+
+def check_arguments(args: argparse.Namespace) -> str | None:
+    """``--quick`` trains on a slice of the packaged digits: a ``--data-dir`` beside it would be ignored."""
+    if args.quick and args.data_dir is not None:
+        return "--data-dir is not used with --quick (a slice of the packaged digits); drop one of them"
+    return None
 
 
 def run(args: argparse.Namespace) -> ExperimentResult:

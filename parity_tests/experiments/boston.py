@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from parity_tests import options
 from parity_tests.cases.trainer import BOSTON_MODELS, boston_data, boston_pair
 from parity_tests.experiments import ExperimentResult
 from parity_tests.experiments._claims import EXPERIMENT_CONTROLS, against_controls, lockstep_columns
@@ -41,9 +42,11 @@ DEFAULT_SEED = 20190501  # the seed the book's notebooks pass to fit
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--epochs", type=int, default=50, help="training epochs (book: 50)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="initial weights and batch order")
-    parser.add_argument("--seeds", type=int, default=5, help="extra seeds for the MAE/RMSE spread (0: none)")
+    parser.add_argument("--epochs", type=options.positive_int, default=50, help="training epochs (book: 50)")
+    parser.add_argument("--seed", type=options.seed, default=DEFAULT_SEED, help="initial weights and batch order")
+    parser.add_argument(
+        "--seeds", type=options.non_negative_int, default=5, help="extra seeds for the MAE/RMSE spread (0: none)"
+    )
     parser.add_argument("--no-early-stopping", action="store_true", help="train every epoch (book: early stopping)")
     parser.add_argument(
         "--book",

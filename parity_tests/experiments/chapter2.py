@@ -28,6 +28,7 @@ import torch
 
 import scratch.regression as sr
 import torch_ref.regression as tr
+from parity_tests import options
 from parity_tests.cases.regression import compare_training
 from parity_tests.data import as_dtype, boston
 from parity_tests.experiments import ExperimentResult
@@ -44,21 +45,35 @@ BOOK = {"linear": (3.56, 5.05), "two_layer": (2.60, 3.89)}
 LABELS = {"linear": "linear regression", "two_layer": "two-layer net (13 sigmoid)"}
 
 
+#: ``--quick`` divides both iteration counts by this.
+QUICK_SCALE = 10
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, default=1, help="initial weights and batch order (default 1)")
+    parser.add_argument("--seed", type=options.seed, default=1, help="initial weights and batch order (default 1)")
     parser.add_argument(
         "--book-learning-rate",
-        type=float,
+        type=options.positive_float,
         default=0.001,
         help="the book-style rate on un-averaged gradients; each model trains with its equivalent rate (0.001)",
     )
-    parser.add_argument("--learning-rate", type=float, default=None, help="one rate of ours for both models")
-    parser.add_argument("--batch-size", type=int, default=23, help="rows per step (default 23)")
-    parser.add_argument("--hidden", type=int, default=13, help="hidden units of the two-layer net (default 13)")
-    parser.add_argument("--linear-iterations", type=int, default=1000, help="SGD steps, linear (default 1000)")
-    parser.add_argument("--two-layer-iterations", type=int, default=10000, help="SGD steps, two-layer (10000)")
+    parser.add_argument(
+        "--learning-rate", type=options.positive_float, default=None, help="one rate of ours for both models"
+    )
+    parser.add_argument("--batch-size", type=options.positive_int, default=23, help="rows per step (default 23)")
+    parser.add_argument(
+        "--hidden", type=options.positive_int, default=13, help="hidden units of the two-layer net (default 13)"
+    )
+    parser.add_argument(
+        "--linear-iterations", type=options.positive_int, default=1000, help="SGD steps, linear (default 1000)"
+    )
+    parser.add_argument(
+        "--two-layer-iterations", type=options.positive_int, default=10000, help="SGD steps, two-layer (10000)"
+    )
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64")
-    parser.add_argument("--device", default="cpu", help="device of the torch twin (default cpu)")
+    parser.add_argument(
+        "--device", type=options.available_device, default="cpu", help="device of the torch twin (default cpu)"
+    )
 
 
 @dataclass(frozen=True)
@@ -86,9 +101,21 @@ def equivalent_learning_rate(model: str, book_learning_rate: float, batch_size: 
     return book_learning_rate * book_gradient_factor(model, batch_size)
 
 
+def check_arguments(args: argparse.Namespace) -> str | None:
+    """``--quick`` runs a tenth of each iteration count, which must still be at least one step."""
+    if args.quick:
+        for option, value in (
+            ("--linear-iterations", args.linear_iterations),
+            ("--two-layer-iterations", args.two_layer_iterations),
+        ):
+            if value < QUICK_SCALE:
+                return f"{option} {value} with --quick runs a tenth of it, no step at all: give at least {QUICK_SCALE}"
+    return None
+
+
 def run(args: argparse.Namespace) -> ExperimentResult:
     data = as_dtype(boston(), np.dtype(args.dtype))
-    scale = 10 if args.quick else 1
+    scale = QUICK_SCALE if args.quick else 1
     iterations = {"linear": args.linear_iterations // scale, "two_layer": args.two_layer_iterations // scale}
     table, curves, rows = [], {}, []
     rates = {

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from parity_tests import options
 from parity_tests.cases.pytorch_trainer import pytorch_trainer_pair
 from parity_tests.data import Split, boston
 from parity_tests.experiments import ExperimentResult
@@ -46,9 +47,13 @@ def boston_data() -> Split:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--epochs", type=int, default=100, help="training epochs (book: 100)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="initial weights, batch order, dropout masks")
-    parser.add_argument("--seeds", type=int, default=4, help="extra seeds for the test MSE spread (0: none)")
+    parser.add_argument("--epochs", type=options.positive_int, default=100, help="training epochs (book: 100)")
+    parser.add_argument(
+        "--seed", type=options.seed, default=DEFAULT_SEED, help="initial weights, batch order, dropout masks"
+    )
+    parser.add_argument(
+        "--seeds", type=options.non_negative_int, default=4, help="extra seeds for the test MSE spread (0: none)"
+    )
 
 
 def _case(epochs: int) -> TrajectoryCase:

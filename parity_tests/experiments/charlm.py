@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 
 import scratch.charlm as sc
 import torch_ref.charlm as tc
+from parity_tests import options
 from parity_tests.cases.charlm import training_pair
 from parity_tests.experiments import ExperimentResult
 from parity_tests.experiments._claims import lockstep_columns
@@ -52,33 +53,45 @@ def _text_file(path: str) -> str:
     return path
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return number
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text", metavar="FILE", type=_text_file, help="UTF-8 corpus (default: pydoc topics text)")
-    parser.add_argument("--hidden", type=_positive, help="hidden size (book: 256; default 128 for speed, --quick 32)")
+    parser.add_argument(
+        "--hidden", type=options.positive_int, help="hidden size (book: 256; default 128 for speed, --quick 32)"
+    )
     parser.add_argument(
         "--steps",
-        type=_positive,
+        type=options.positive_int,
         help=f"training steps (default 200, --quick {CLAIM_STEPS}; >= {CLAIM_STEPS} for the parity claim)",
     )
-    parser.add_argument("--batch-size", type=_positive, default=32, help="windows per batch")
+    parser.add_argument("--batch-size", type=options.positive_int, default=32, help="windows per batch")
     parser.add_argument("--cell", choices=sorted(sc.CELLS), default="lstm", help="recurrent cell (book: lstm)")
-    parser.add_argument("--layers", type=_positive, default=1, help="stacked recurrent layers")
-    parser.add_argument("--lr", type=float, default=0.01, help="AdaGrad learning rate")
-    parser.add_argument("--seed", type=int, default=0, help="initial weights and sampling")
-    parser.add_argument("--sample-length", type=_positive, default=300, help="characters to sample from each twin")
-    parser.add_argument("--threads", type=_positive, default=1, help="BLAS and torch threads (1: fastest here)")
+    parser.add_argument("--layers", type=options.positive_int, default=1, help="stacked recurrent layers")
+    parser.add_argument("--lr", type=options.positive_float, default=0.01, help="AdaGrad learning rate")
+    parser.add_argument("--seed", type=options.seed, default=0, help="initial weights and sampling")
+    parser.add_argument(
+        "--sample-length", type=options.positive_int, default=300, help="characters to sample from each twin"
+    )
+    parser.add_argument(
+        "--threads", type=options.positive_int, default=1, help="BLAS and torch threads (1: fastest here)"
+    )
     parser.add_argument(
         "--quick",
         action="store_true",
         help=f"short run: {CLAIM_STEPS} steps, hidden 32, float64 only; an explicit --steps or --hidden still applies",
     )
+
+
+def check_arguments(args: argparse.Namespace) -> str | None:
+    """The corpus must hold one batch: ``batch_size`` windows of ``SEQUENCE_LENGTH`` and the last target."""
+    need = args.batch_size + SEQUENCE_LENGTH
+    have = len(load_text(args.text))
+    if have < need:
+        source = "the default corpus" if args.text is None else f"--text {args.text}"
+        return (
+            f"{source} has {have} characters; --batch-size {args.batch_size} windows of {SEQUENCE_LENGTH} "
+            f"need at least {need} (a smaller --batch-size or a longer text)"
+        )
+    return None
 
 
 @contextmanager

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from parity_tests import options
 from parity_tests.cases.cnn import BOOK_SEED, CONVENTIONS, as_images, cnn_pair, small_data
 from parity_tests.data import Split, mnist, mnist_data_dir
 from parity_tests.experiments import ExperimentResult
@@ -34,8 +35,14 @@ BOOK_ACCURACY = 90.3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", help="folder with full MNIST (IDX files or mnist.npz); default: packaged 5k")
-    parser.add_argument("--seed", type=int, default=0, help="initial weights (batch order and masks: the book's seed)")
+    parser.add_argument(
+        "--data-dir",
+        type=options.existing_folder,
+        help="folder with full MNIST (IDX files or mnist.npz); default: packaged 5k",
+    )
+    parser.add_argument(
+        "--seed", type=options.seed, default=0, help="initial weights (batch order and masks: the book's seed)"
+    )
     parser.add_argument(
         "--conventions", nargs="+", choices=CONVENTIONS, default=list(CONVENTIONS), help="book and/or torch"
     )
@@ -62,6 +69,13 @@ def accuracy(pair: TrainingPair, data: Split, dtype: str) -> dict[str, float]:
     scratch_out = pair.scratch_net.forward(X_test)
     outputs = {"scratch": scratch_out, "torch": torch_out}
     return {side: 100.0 * float(np.mean(out.argmax(axis=1) == labels)) for side, out in outputs.items()}
+
+
+def check_arguments(args: argparse.Namespace) -> str | None:
+    """``--quick`` trains on a 3,000-digit slice of the packaged digits: a ``--data-dir`` beside it would be ignored."""
+    if args.quick and args.data_dir is not None:
+        return "--data-dir is not used with --quick (a 3,000-digit slice of the packaged digits); drop one of them"
+    return None
 
 
 def run(args: argparse.Namespace) -> ExperimentResult:

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from parity_tests import options
 from parity_tests.cases.mnist import BOOK_SEED, CONFIGS, CONVENTIONS, MnistConfig, build_pair, loss_class, networks
 from parity_tests.data import Split, mnist, mnist_data_dir, subset
 from parity_tests.experiments import ExperimentResult
@@ -45,10 +46,17 @@ DESCRIPTION = "MNIST Dense(89)+Dense(10), batch 60: MSE, softmax CE, momentum, d
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", default=None, help="folder with full MNIST (IDX files or mnist.npz)")
-    parser.add_argument("--epochs", type=int, default=None, help="epochs for every run (default: the book's)")
+    parser.add_argument(
+        "--data-dir", type=options.existing_folder, default=None, help="folder with full MNIST (IDX files or mnist.npz)"
+    )
+    parser.add_argument(
+        "--epochs",
+        type=options.at_least(2, "the learning-rate decay divides by epochs - 1"),
+        default=None,
+        help="epochs for every run, >= 2 (default: the book's)",
+    )
     parser.add_argument("--convention", choices=CONVENTIONS, default="book", help="book's variants or torch's")
-    parser.add_argument("--seed", type=int, default=BOOK_SEED, help="initial weights, batch order, masks")
+    parser.add_argument("--seed", type=options.seed, default=BOOK_SEED, help="initial weights, batch order, masks")
     parser.add_argument("--float32", action="store_true", help="also train in float32 and report its drift")
 
 
