@@ -25,28 +25,31 @@ BOOK_SCALES = {"standard": lambda n_in, n_out: 1.0, "glorot": lambda n_in, n_out
 
 
 def book_dense_state(
-    shapes: Sequence[tuple[int, int]], seed: int, init: str = "standard", prefix: str = "layers"
+    shapes: Sequence[tuple[int, int]], seed: int, init: str = "standard", names: Sequence[str] | None = None
 ) -> dict[str, F64]:
-    """``{"layers.i.weight": (out, in), "layers.i.bias": (out,)}`` as the book's layers draw them.
+    """``{"<name>.weight": (out, in), "<name>.bias": (out,)}`` as the book's layers draw them.
 
     Args:
-        shapes: ``(in_features, out_features)`` of each Dense layer, input to output, with its
-            index in the network: ``[(0, (13, 13)), (1, (13, 1))]`` style pairs are not needed;
-            layer ``i`` of the network is the ``i``-th shape (no other layers in between).
+        shapes: ``(in_features, out_features)`` of each Dense layer, input to output.
         seed: the network's seed (every layer reseeds with it; ``0`` would mean no reseeding in
             the book, which this replay does not model).
         init: ``"standard"`` or ``"glorot"`` (the book's).
+        names: each layer's ``state_dict`` prefix; default ``layers.0``, ``layers.1``, ...
+            (networks with other layers in between, e.g. dropout, name their Dense layers).
     """
     if init not in BOOK_SCALES:
         raise ValueError(f"unknown book init {init!r}; choose from {sorted(BOOK_SCALES)}")
     if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or seed <= 0:
         raise ValueError(f"the book's network seed must be a positive int, got {seed!r}")
+    prefixes = [f"layers.{i}" for i in range(len(shapes))] if names is None else list(names)
+    if len(prefixes) != len(shapes):
+        raise ValueError(f"{len(shapes)} shapes but {len(prefixes)} names")
     state: dict[str, F64] = {}
-    for i, (n_in, n_out) in enumerate(shapes):
+    for prefix, (n_in, n_out) in zip(prefixes, shapes, strict=True):
         stream = np.random.RandomState(seed)  # the layer's np.random.seed(seed)
         scale = BOOK_SCALES[init](n_in, n_out)
         weight = stream.normal(loc=0.0, scale=scale, size=(n_in, n_out))  # W (in, out)
         bias = stream.normal(loc=0.0, scale=scale, size=(1, n_out))  # B (1, out)
-        state[f"{prefix}.{i}.weight"] = np.ascontiguousarray(weight.T)  # (out, in)
-        state[f"{prefix}.{i}.bias"] = bias[0].copy()  # (out,)
+        state[f"{prefix}.weight"] = np.ascontiguousarray(weight.T)  # (out, in)
+        state[f"{prefix}.bias"] = bias[0].copy()  # (out,)
     return state

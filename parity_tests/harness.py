@@ -34,8 +34,9 @@ _F32 = "float32 on both sides: single-precision rounding (eps 1.2e-7) accumulate
 _BOOK_CE = (
     "the book's cross-entropy value adds log(1 - q) terms, q the softmax clipped to [e, 1 - e]: near the "
     "clip one ulp of q ({u}) moves log(1 - q) by up to 4 ulp / e (e = 1e-9 in float64, the dtype's eps in "
-    "float32), {b} per saturated element before the batch mean; training rarely comes near it, so atol "
-    "covers a few such elements (the loss value only: its gradient (q - y)/N is well conditioned)"
+    "float32), {b} per saturated element before the batch mean of 60; atol covers some 10 such elements "
+    "(measured in float64: up to 0.28 of 1e-8 over 6 seeds of the registry's book runs); the loss value only: "
+    "its gradient (q - y)/N is well conditioned and keeps the step's tolerance"
 )
 
 #: Tolerances per (dtype, op class). Every entry carries its reason. Of the float64 operator rows
@@ -52,7 +53,7 @@ TOLERANCES: dict[tuple[str, str], Tolerance] = {
     ("float64", "conv"): Tolerance(1e-12, 1e-10, _F64 + "; im2col GEMMs vs direct/cuDNN convolution"),
     ("float64", "recurrent"): Tolerance(1e-12, 1e-10, _F64 + "; compounded through up to 50 time steps"),
     ("float64", "trajectory"): Tolerance(1e-10, 1e-8, _F64 + " compounded over hundreds of SGD steps"),
-    ("float64", "book_ce_value"): Tolerance(1e-8, 1e-11, _F64 + "; " + _BOOK_CE.format(u="1.1e-16", b="4e-7")),
+    ("float64", "book_ce_value"): Tolerance(5e-8, 1e-11, _F64 + "; " + _BOOK_CE.format(u="1.1e-16", b="4e-7")),
     ("float32", "elementwise"): Tolerance(1e-6, 1e-5, _F32),
     ("float32", "matmul"): Tolerance(1e-5, 1e-4, _F32),
     ("float32", "reduction"): Tolerance(1e-5, 1e-4, _F32),

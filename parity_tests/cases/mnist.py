@@ -38,6 +38,8 @@ import torch_ref.layers as tl
 import torch_ref.losses as tL
 import torch_ref.network as tn
 import torch_ref.optimizers as to
+from parity_tests.book_mode import book_dense_state
+from parity_tests.book_order import book_permutation
 from parity_tests.data import Split, mnist, subset
 from parity_tests.trajectory import TrainingPair, TrajectoryCase, trainer_pair
 
@@ -100,8 +102,14 @@ CONFIGS = (
 )
 
 
-def networks(config: MnistConfig, convention: str, rng: np.random.Generator) -> tuple[Any, Any]:
-    """The scratch network (weights from ``rng``) and a bare torch twin of the same architecture."""
+def networks(
+    config: MnistConfig, convention: str, rng: np.random.Generator, *, normalize: bool = False
+) -> tuple[Any, Any]:
+    """The scratch network (weights from ``rng``) and a bare torch twin of the same architecture.
+
+    ``normalize``: the MSE run divides the predictions by their row sums first (the book's
+    ``MeanSquaredError(normalize=True)``, as its chapter 4 MNIST code uses).
+    """
     book = convention == "book"
     init = ("glorot_book" if book else "glorot") if config.glorot else "standard"
     variant = "book" if book else "inverted"
@@ -119,8 +127,8 @@ def networks(config: MnistConfig, convention: str, rng: np.random.Generator) -> 
         s_layers.append(sl.Dense(fan_in, 10, sa.Sigmoid(), rng=rng, weight_init=init))
         t_layers.append(tl.Dense(fan_in, 10, ta.Sigmoid()))
         reduction = "batchmean" if book else "mean"
-        s_loss: Any = sL.MeanSquaredError(reduction)
-        t_loss: Any = tL.MeanSquaredError(reduction)
+        s_loss: Any = sL.MeanSquaredError(reduction, normalize=normalize)
+        t_loss: Any = tL.MeanSquaredError(reduction, normalize=normalize)
     else:
         s_layers.append(sl.Dense(fan_in, 10, rng=rng, weight_init=init))
         t_layers.append(tl.Dense(fan_in, 10))
@@ -156,11 +164,27 @@ def build_pair(
     data: Split,
     rng: np.random.Generator,
     fit_kwargs: dict[str, Any],
+    *,
+    book_seed: int | None = None,
 ) -> TrainingPair:
-    """Both twins of ``config`` trained by ``Trainer.fit`` on ``data`` (see the module docstring)."""
+    """Both twins of ``config`` trained by ``Trainer.fit`` on ``data`` (see the module docstring).
+
+    ``book_seed`` (book mode, with the ``book`` convention): the book's own initial weights for
+    that network seed (``parity_tests.book_mode``), its batch order (``book_order``) and its
+    normalised MSE. Dropout masks stay ours (the book draws them from its global stream).
+    """
     if convention not in CONVENTIONS:
         raise ValueError(f"unknown convention {convention!r}; choose from {CONVENTIONS}")
-    scratch_net, torch_net = networks(config, convention, rng)
+    if book_seed is not None and convention != "book":
+        raise ValueError("book mode needs the book convention")
+    scratch_net, torch_net = networks(config, convention, rng, normalize=book_seed is not None)
+    order = None
+    if book_seed is not None:
+        dense = [(f"layers.{i}", layer) for i, layer in enumerate(scratch_net.layers) if isinstance(layer, sl.Dense)]
+        shapes = [(layer.in_features, layer.out_features) for _, layer in dense]
+        init = "glorot" if config.glorot else "standard"
+        scratch_net.load_state_dict(book_dense_state(shapes, book_seed, init, [name for name, _ in dense]))
+        order = book_permutation(int(fit_kwargs.get("seed", book_seed)), shapes, network_seed=book_seed)
     form = "book" if convention == "book" else "torch"
     epochs = int(fit_kwargs["epochs"])
 
@@ -194,6 +218,7 @@ def build_pair(
         torch_before_step=dropout_hook(torch_net, seed) if has_dropout else None,
         scratch_scheduler=s_sched,
         torch_scheduler=t_sched,
+        permutation=order,
     )
 
 

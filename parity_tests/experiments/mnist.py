@@ -58,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--convention", choices=CONVENTIONS, default="book", help="book's variants or torch's")
     parser.add_argument("--seed", type=options.seed, default=BOOK_SEED, help="initial weights, batch order, masks")
     parser.add_argument("--float32", action="store_true", help="also train in float32 and report its drift")
+    parser.add_argument(
+        "--book",
+        action="store_true",
+        help="book mode: the book convention, its initial weights and batch order for --seed, normalised MSE",
+    )
 
 
 def scratch_accuracy(net: Any, data: Split, dtype: str) -> float:
@@ -79,11 +84,13 @@ def _fit_kwargs(epochs: int, seed: int) -> dict[str, Any]:
     return {"epochs": epochs, "eval_every": min(10, epochs), "batch_size": 60, "seed": seed, "early_stopping": True}
 
 
-def _case(config: MnistConfig, convention: str, data: Split, epochs: int, seed: int) -> TrajectoryCase:
+def _case(
+    config: MnistConfig, convention: str, data: Split, epochs: int, seed: int, book: bool = False
+) -> TrajectoryCase:
     cfg = replace(config, epochs=epochs)
 
     def build(rng: np.random.Generator) -> TrainingPair:
-        return build_pair(cfg, convention, data, rng, _fit_kwargs(epochs, seed))
+        return build_pair(cfg, convention, data, rng, _fit_kwargs(epochs, seed), book_seed=seed if book else None)
 
     name = f"mnist_{config.name}_{convention}"
     return TrajectoryCase(
@@ -136,7 +143,8 @@ def train_config(
     """Train one configuration in both twins, lockstep and free-running with its ulp-noise controls;
     its table entry, rows, curves and the accuracy claim against the controls."""
     epochs = args.epochs or (3 if args.quick else config.epochs)
-    case = _case(config, args.convention, data, epochs, args.seed)
+    convention = "book" if args.book else args.convention
+    case = _case(config, convention, data, epochs, args.seed, args.book)
     entry: dict[str, Any] = {"model": config.label, "book %": config.book_accuracy}
     rows: list[dict[str, Any]] = []
     curves: dict[str, dict[str, list[float]]] = {}
@@ -193,7 +201,14 @@ def run(args: argparse.Namespace) -> ExperimentResult:
     )
     text = (
         f"Data: {source}. Scaling: the training set's global mean and std; one-hot labels.\n\n"
-        f"Convention: {args.convention} (book: momentum v = mu v + lr g, Glorot std 2/(in+out) without the "
+        + (
+            "Book mode (--book): the book's own initial weights and batch order for the seed, and its "
+            "normalised MSE (predictions divided by their row sums); dropout masks are ours.\n\n"
+            if args.book
+            else ""
+        )
+        + f"Convention: {'book' if args.book else args.convention} (book: momentum v = mu v + lr g, Glorot std "
+        "2/(in+out) without the "
         "square root, non-inverted dropout keeping 0.8, the book's softmax cross-entropy value, MSE summed over "
         "outputs / batch; torch: PyTorch's form of each). Batch 60, eval every "
         f"{_fit_kwargs(args.epochs or (3 if args.quick else 50), args.seed)['eval_every']} epochs with early stopping, "
