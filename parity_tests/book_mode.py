@@ -53,3 +53,18 @@ def book_dense_state(
         state[f"{prefix}.weight"] = np.ascontiguousarray(weight.T)  # (out, in)
         state[f"{prefix}.bias"] = bias[0].copy()  # (out,)
     return state
+
+
+def book_conv_weight(in_channels: int, out_channels: int, kernel: int, seed: int) -> F64:
+    """The book's chapter 5 ``Conv2D`` weight for a network seed, in our layout ``(C_out, C_in, k, k)``.
+
+    The book's conv layer reseeds like its Dense layers and draws its one parameter
+    ``(C_in, C_out, k, k)`` from ``N(0, 2 / (C_in + C_out))`` (its Glorot, channels only, no square
+    root); it has no bias.
+    """
+    if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or seed <= 0:
+        raise ValueError(f"the book's network seed must be a positive int, got {seed!r}")
+    stream = np.random.RandomState(seed)
+    scale = BOOK_SCALES["glorot"](in_channels, out_channels)
+    weight = stream.normal(loc=0.0, scale=scale, size=(in_channels, out_channels, kernel, kernel))
+    return np.ascontiguousarray(weight.transpose(1, 0, 2, 3))  # (C_in, C_out, k, k) -> (C_out, C_in, k, k)

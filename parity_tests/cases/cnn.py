@@ -37,6 +37,8 @@ import torch_ref.layers as tl
 import torch_ref.losses as tL
 import torch_ref.network as tn
 import torch_ref.optimizers as to
+from parity_tests.book_mode import book_conv_weight, book_dense_state
+from parity_tests.book_order import book_permutation
 from parity_tests.data import Split, mnist, subset
 from parity_tests.trajectory import TrainingPair, TrajectoryCase, trainer_pair
 from scratch.init import draw
@@ -82,9 +84,30 @@ def dropout_hook(conv_layer: Any, seed: int) -> Any:
     return before_step
 
 
-def cnn_pair(convention: str, data: Split, rng: np.random.Generator, fit_kwargs: dict[str, Any]) -> TrainingPair:
-    """Both twins of the chapter's CNN, trained by ``Trainer.fit`` on ``data`` (flattened digits)."""
+def cnn_pair(
+    convention: str,
+    data: Split,
+    rng: np.random.Generator,
+    fit_kwargs: dict[str, Any],
+    *,
+    book_seed: int | None = None,
+) -> TrainingPair:
+    """Both twins of the chapter's CNN, trained by ``Trainer.fit`` on ``data`` (flattened digits).
+
+    ``book_seed`` (book mode, book convention): the book's own initial weights for that network
+    seed and its batch order (``parity_tests.book_mode``, ``book_order``); dropout masks stay ours.
+    """
+    if book_seed is not None and convention != "book":
+        raise ValueError("book mode needs the book convention")
     scratch_net, torch_net = cnn_nets(convention, rng)
+    order = None
+    if book_seed is not None:
+        features = CHANNELS * 28 * 28
+        conv_layer = scratch_net.layers[0]
+        conv_layer.load_state_dict({"weight": book_conv_weight(1, CHANNELS, KERNEL, book_seed)})
+        dense = book_dense_state([(features, 10)], book_seed, "glorot", ["layers.1"])
+        scratch_net.layers[1].load_state_dict({k.removeprefix("layers.1."): v for k, v in dense.items()})
+        order = book_permutation(int(fit_kwargs.get("seed", book_seed)), [(features, 10)], network_seed=book_seed)
     form = "book" if convention == "book" else "torch"
     seed = int(fit_kwargs.get("seed", BOOK_SEED))
     return trainer_pair(
@@ -96,6 +119,7 @@ def cnn_pair(convention: str, data: Split, rng: np.random.Generator, fit_kwargs:
         {"batch_size": BATCH, "seed": seed, **fit_kwargs},
         scratch_before_step=dropout_hook(scratch_net.layers[0], seed),
         torch_before_step=dropout_hook(torch_net.layers[0], seed),
+        permutation=order,
     )
 
 
