@@ -40,6 +40,8 @@ DESCRIPTION = "Character-level LSTM language model (one-hot, length 25, clip 2, 
 
 #: Issue 5: every step's loss agrees in float64 for at least this many steps.
 CLAIM_STEPS = 100
+#: Book mode: the book's hidden size and the scale of its N(0, scale) recurrent weights.
+BOOK_HIDDEN, BOOK_WEIGHT_SCALE = 256, 0.01
 #: (steps, hidden) of a full run and of ``--quick``, unless ``--steps`` / ``--hidden`` is given.
 DEFAULTS = {"full": (200, 128), "quick": (CLAIM_STEPS, 32)}
 
@@ -73,6 +75,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--threads", type=options.positive_int, default=1, help="BLAS and torch threads (1: fastest here)"
+    )
+    parser.add_argument(
+        "--book",
+        action="store_true",
+        help="book mode: one bias per gate, N(0, 0.01) weights, the book's GRU for --cell gru, its window wrap, "
+        "hidden 256 unless --hidden is given",
     )
     parser.add_argument(
         "--quick",
@@ -148,12 +156,18 @@ def _run(args: argparse.Namespace) -> ExperimentResult:
     hidden = default_hidden if args.hidden is None else args.hidden
     dtypes = ("float64",) if args.quick else ("float64", "float32")
     text = load_text(args.text)
-    windows = CharWindows(text, args.batch_size, SEQUENCE_LENGTH)
+    book = bool(getattr(args, "book", False))
+    if book and args.hidden is None:
+        hidden = BOOK_HIDDEN
+    windows = CharWindows(text, args.batch_size, SEQUENCE_LENGTH, wrap="book" if book else "fit")
+    model_options: dict[str, Any] = (
+        {"reset_after": args.cell != "gru", "single_bias": True, "weight_scale": BOOK_WEIGHT_SCALE} if book else {}
+    )
     vocab = windows.vocabulary.size
 
     def build(rng: np.random.Generator) -> TrainingPair:
-        scratch_model = sc.CharLM(vocab, hidden, args.layers, args.cell, rng=rng)
-        torch_model = tc.CharLM(vocab, hidden, args.layers, args.cell)
+        scratch_model = sc.CharLM(vocab, hidden, args.layers, args.cell, rng=rng, **model_options)
+        torch_model = tc.CharLM(vocab, hidden, args.layers, args.cell, **model_options)
         every = max(1, steps // 4)
         return training_pair(scratch_model, torch_model, windows, steps, lr=args.lr, snapshot_every=every)
 
@@ -197,6 +211,12 @@ def _run(args: argparse.Namespace) -> ExperimentResult:
         f"{args.seed}. The book used hidden size 256 (`--hidden 256`); its chapter 7 PyTorch LSTM reached a "
         "validation loss of 2.33 per character on its own corpus after much longer training."
     )
+    if book:
+        notes = (
+            f"Book mode (--book): one bias per gate (bias_hh held at zero, not trained), weights and biases from "
+            f"N(0, {BOOK_WEIGHT_SCALE}), the book's GRU when --cell gru, the book's window wrap rule, hidden "
+            f"{hidden}.\n\n" + notes
+        )
     if steps < CLAIM_STEPS:
         notes = (
             f"Only {steps} steps compared, fewer than the {CLAIM_STEPS} that issue 5's float64 parity claim "
