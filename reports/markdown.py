@@ -58,7 +58,7 @@ def _panel_key(panel: tuple[Any, ...]) -> tuple[int, str]:
     return (DTYPES.index(dtype) if dtype in DTYPES else len(DTYPES), str(device))
 
 
-def _chapter_table(rows: pd.DataFrame) -> str:
+def chapter_table(rows: pd.DataFrame) -> str:
     s = summarize(rows, ["chapter", "dtype", "device", "case"])
     body = []
     groups = sorted(s.groupby(["chapter", "dtype", "device"]), key=lambda kg: (kg[0][0], *_panel_key(kg[0][1:])))
@@ -320,7 +320,7 @@ def render(data: ReportData) -> tuple[str, bool, str]:
         "when it is <= 1. float64 is the gate; float32 runs with its own tolerances.",
         "",
     ]
-    md += ["## Pass counts per chapter", "", _chapter_table(rows), ""]
+    md += ["## Pass counts per chapter", "", chapter_table(rows), ""]
     md += ["## Components: pass counts and worst budget", "", _component_table(rows), ""]
     if "Error budget used (component x check)" in data.plots:
         md += [f"![error budget heatmap]({data.plots['Error budget used (component x check)']})", ""]
