@@ -291,6 +291,13 @@ def _conv_speed(data: ReportData) -> list[str]:
     return out
 
 
+def _raw_files(data: ReportData) -> list[str]:
+    """The CSV/JSON files this report writes (a file for a phase that did not run is not listed)."""
+    names = ["rows.csv", "rows.json", "mutants.csv"]
+    names += ["bench.csv"] if not data.bench.empty else []
+    return names + (["bench_conv.csv"] if not data.conv.empty else [])
+
+
 def render(data: ReportData) -> tuple[str, bool, str]:
     """The markdown, whether everything passed, and a one-line summary."""
     rows = data.rows
@@ -351,7 +358,7 @@ def render(data: ReportData) -> tuple[str, bool, str]:
         "",
         *_environment(data),
         "",
-        "Raw rows: `rows.csv`, `rows.json`; `mutants.csv`; `bench.csv`.",
+        "Raw rows: " + "; ".join(f"`{name}`" for name in _raw_files(data)) + ".",
         "",
     ]
     return "\n".join(md), passed, summary
