@@ -24,7 +24,8 @@ SMALL = ["--quick", "--only", "Sigmoid", "--no-experiments"]
 
 def _snapshot(path: Path) -> dict[str, str]:
     """Every file under ``path`` with a hash of its bytes."""
-    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest() for p in path.rglob("*") if p.is_file()}
+    files = [p for p in path.rglob("*") if p.is_file()]
+    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
 def _no_screenshots(monkeypatch: pytest.MonkeyPatch) -> None:

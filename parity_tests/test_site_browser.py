@@ -64,7 +64,8 @@ def test_every_page_loads_without_errors_broken_links_or_unrendered_maths(site: 
 def test_the_check_finds_a_broken_link_an_unreachable_page_and_a_missing_image(site: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     broken.mkdir()
-    (broken / "index.html").write_text('<html><body><a href="nowhere.html">x</a><img src="none.png" alt="x"></body></html>')
+    page = '<html><body><a href="nowhere.html">x</a><img src="none.png" alt="x"></body></html>'
+    (broken / "index.html").write_text(page)
     (broken / "components").mkdir()
     (broken / "components" / "orphan.html").write_text("<html><body><p>no maths</p></body></html>")
     with Chromium() as browser:

@@ -35,6 +35,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 #: Columns that every row of one component page shares (said once in the page's title).
 _SAME_ON_A_PAGE = ("component", "stem", "chapter", "versions")
 #: Columns shown first, in this order, when a row has them; the others follow as they come.
+_FEATURE_COLUMNS = ("chapter", "name", "scratch", "torch", "parity", "trajectory", "speed")
 _FIRST = ("case", "source", "dtype", "device", "check", "target", "budget_used", "passed", "worst_index")
 
 
@@ -212,13 +213,12 @@ def build_site(
     (out / "style.css").write_text(css, encoding="utf-8")
     links = {p.name: p.file for p in pages}
     common = {"summary": summary, "passed": passed, "root": ""}
-    features = [
-        dict(zip(("chapter", "name", "scratch", "torch", "parity", "trajectory", "speed"), r, strict=True))
-        for r in feature_rows()
-    ]
-    for f in features:
-        f["name"] = f["name"].strip("`")
-        f["link"] = links.get(f["name"])
+    features: list[dict[str, str | None]] = []
+    for r in feature_rows():
+        row: dict[str, str | None] = dict(zip(_FEATURE_COLUMNS, r, strict=True))
+        row["name"] = r[1].strip("`")
+        row["link"] = links.get(r[1].strip("`"))
+        features.append(row)
     experiments = [
         (
             name,

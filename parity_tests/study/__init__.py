@@ -169,21 +169,32 @@ _SYMBOLS = {
 }
 
 
+_FONTS = "text|texttt|mathrm|mathcal|mathbb|mathrel|operatorname|mathbf|tilde|hat|bar"
+
+
+def _group(text: str) -> str:
+    """``text`` bracketed unless it is a single symbol: ``ih`` stays, ``t-1`` becomes ``(t-1)``."""
+    return text if re.fullmatch(r"[\w'\\∂]+", text) else f"({text})"
+
+
 def maths_text(latex: str) -> str:
     """A LaTeX display equation as plain text for the terminal (``\\sigma`` -> σ, ``\\frac{a}{b}`` -> (a)/(b))."""
-    text = latex
-    for _ in range(3):  # nested fractions and roots, innermost first
-        text = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"(\1)/(\2)", text)
+    text = re.sub(r"\\partial\s*", "∂", latex).replace(r"\textstyle", "").replace(r"\tfrac", r"\frac")
+    text = re.sub(r"\\bar\{(\w)\}", "\\1\u0304", text)  # \bar{v} -> v̄
+    text = re.sub(r"\\hat\{(\w)\}", "\\1\u0302", text)  # \hat{x} -> x̂
+    for _ in range(4):  # nested braces, innermost first
+        text = re.sub(r"\^\{([^{}]*)\}", lambda m: "^" + _group(m.group(1)), text)
+        text = re.sub(r"_\{([^{}]*)\}", lambda m: "_" + _group(m.group(1)), text)
+        text = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", lambda m: f"{_group(m.group(1))}/{_group(m.group(2))}", text)
         text = re.sub(r"\\sqrt\{([^{}]*)\}", r"√(\1)", text)
-        text = re.sub(r"\\(?:text|mathrm|operatorname|mathbf|tilde|hat|bar)\{([^{}]*)\}", r"\1", text)
+        text = re.sub(rf"\\(?:{_FONTS})\{{([^{{}}]*)\}}", r"\1", text)
     text = re.sub(r"\\sum_\{([^{}]*)\}", r"Σ_\1 ", text).replace(r"\sum", "Σ")
     text = re.sub(r"\\max_\{([^{}]*)\}", r"max_\1 ", text)
     for word, symbol in sorted(_SYMBOLS.items(), key=lambda kv: -len(kv[0])):
         text = re.sub(re.escape(word) + r"(?![A-Za-z])", symbol, text)
     text = re.sub(r"\\(left|right|big|Big|bigl|bigr)\b", "", text)
-    text = re.sub(r"\\(quad|qquad)", "   ", text).replace(r"\,", " ").replace(r"\;", " ").replace(r"\!", "")
+    text = re.sub(r"\\(quad|qquad)", "   ", text)
+    text = re.sub(r"\\[,; ]", " ", text).replace(r"\!", "")
     text = re.sub(r"\\([A-Za-z]+)", r"\1", text)  # \tanh -> tanh, \log -> log, \max -> max
-    text = re.sub(r"\^\{([^{}]*)\}", r"^(\1)", text)
-    text = re.sub(r"_\{([^{}]*)\}", r"_\1", text)
-    text = text.replace("^(T)", "ᵀ").replace("^T", "ᵀ").replace("{", "").replace("}", "")
+    text = text.replace("^\\top", "ᵀ").replace("^T", "ᵀ").replace("{", "").replace("}", "")
     return re.sub(r"[ ]{2,}", " ", text).strip()
