@@ -14,7 +14,7 @@ from parity_tests.mutation import MutantResult
 from parity_tests.registry import all_cases
 from parity_tests.show import show
 from parity_tests.study import catalogue, maths_text, snippet, sources
-from reports.site import frame_table, mathml, mutant_verdict
+from reports.site import frame_table, mathml, mutant_verdict, worst_first
 
 STUDIES = catalogue()
 
@@ -100,3 +100,15 @@ def test_a_mutant_is_caught_crashed_or_missed() -> None:
     assert mutant_verdict(result(True, 3, 1)) == "caught"
     assert mutant_verdict(result(True, 2, 2)) == "crashed"
     assert mutant_verdict(result(False, 0, 0)) == "MISSED"
+
+
+def test_a_long_list_of_rows_keeps_the_failing_ones_then_the_closest_calls() -> None:
+    rows = pd.DataFrame(
+        {
+            "budget_used": [0.1, 0.9, float("nan"), 0.5, 2.0],
+            "passed": [True, True, False, True, False],
+            "case": ["a", "b", "crash", "d", "e"],
+        }
+    )
+    assert list(worst_first(rows, limit=3)["case"]) == ["crash", "e", "b"]
+    assert len(worst_first(rows, limit=10)) == 5

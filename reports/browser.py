@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import unquote, urlparse
 
 #: Names Debian and others give the browser, tried in order (``DLFS_CHROMIUM`` overrides).
@@ -218,6 +218,21 @@ def screenshot_targets(site: Path, pages: list[Path]) -> list[Path]:
     preferred = [p for name in ("rnn.LSTM", "layers.Dense") for p in pages if p.stem == name]
     chosen = (preferred + [p for p in pages if p not in preferred])[:2]
     return [site / "index.html", *chosen]
+
+
+def take_screenshots(out: Path, pages: list[Path], stream: TextIO) -> None:
+    """``screenshots/index.png`` and two component pages (LSTM and Dense when present), if Chromium is installed."""
+    if find_chromium() is None:
+        print("report: chromium not found; no screenshots (apt-get install chromium)", file=stream)
+        return
+    shots = out / "screenshots"
+    shots.mkdir(exist_ok=True)
+    try:
+        with Chromium() as browser:
+            for page in screenshot_targets(out, pages):
+                browser.screenshot(page, shots / f"{page.stem}.png")
+    except BrowserError as exc:  # a report without pictures is still a report
+        print(f"report: no screenshots: {exc}", file=stream)
 
 
 @dataclass

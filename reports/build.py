@@ -42,6 +42,7 @@ from parity_tests.registry import Case, UnknownComponentError, devices, select
 from parity_tests.summary import run_all, run_mutants
 from parity_tests.textui import Progress
 from reports import plots
+from reports.browser import take_screenshots
 from reports.folder import ReportError, prepare_folder, staged
 from reports.markdown import render
 from reports.site import build_site
@@ -233,23 +234,6 @@ def _write(data: ReportData, out: Path, cases: list[Case], stream: TextIO) -> tu
     pages = build_site(out, data, markdown, passed, summary, pairs)
     take_screenshots(out, pages, stream)
     return passed, summary
-
-
-def take_screenshots(out: Path, pages: list[Path], stream: TextIO) -> None:
-    """``screenshots/index.png`` and two component pages (LSTM and Dense when present), if Chromium is installed."""
-    from reports.browser import BrowserError, Chromium, find_chromium, screenshot_targets
-
-    if find_chromium() is None:
-        print("report: chromium not found; no screenshots (apt-get install chromium)", file=stream)
-        return
-    shots = out / "screenshots"
-    shots.mkdir(exist_ok=True)
-    try:
-        with Chromium() as browser:
-            for page in screenshot_targets(out, pages):
-                browser.screenshot(page, shots / f"{page.stem}.png")
-    except BrowserError as exc:  # a report without pictures is still a report
-        print(f"report: no screenshots: {exc}", file=stream)
 
 
 def build_report(

@@ -35,6 +35,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 #: Columns that every row of one component page shares (said once in the page's title).
 _SAME_ON_A_PAGE = ("component", "stem", "chapter", "versions")
 #: Columns shown first, in this order, when a row has them; the others follow as they come.
+#: Rows shown on a component page (the rest are in rows.csv): the failing ones and the closest calls.
+MAX_ROWS = 300
 _FEATURE_COLUMNS = ("chapter", "name", "scratch", "torch", "parity", "trajectory", "speed")
 _FIRST = ("case", "source", "dtype", "device", "check", "target", "budget_used", "passed", "worst_index")
 
@@ -102,6 +104,20 @@ def frame_table(df: pd.DataFrame, hide: tuple[str, ...] = _SAME_ON_A_PAGE) -> tu
     order = [c for c in _FIRST if c in shown] + [c for c in shown if c not in _FIRST]
     body = [[cell(v, c) for c, v in zip(order, r, strict=True)] for r in df[order].itertuples(index=False)]
     return [str(c) for c in order], body
+
+
+def worst_first(rows: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
+    """At most ``limit`` (``MAX_ROWS``) rows: every failing one first, then by budget used, largest first.
+
+    A row without a number in ``budget_used`` (a crash) counts as the worst.
+    """
+    limit = MAX_ROWS if limit is None else limit
+    if len(rows) <= limit:
+        return rows
+    budget = pd.to_numeric(rows["budget_used"], errors="coerce").fillna(float("inf"))
+    failing = ~rows["passed"].astype(bool)
+    order = pd.DataFrame({"failing": failing, "budget": budget}).sort_values(["failing", "budget"], ascending=False)
+    return rows.loc[order.index[:limit]]
 
 
 def _targets(mutant: Mutant) -> set[tuple[str, str]]:
@@ -186,7 +202,8 @@ def _component_context(
     return {
         "page": page,
         "study": study,
-        "rows": frame_table(mine),
+        "rows": frame_table(worst_first(mine)),
+        "rows_left_out": max(len(mine) - MAX_ROWS, 0),
         "passed": passed,
         "n_rows": len(mine),
         "speed": frame_table(speed),
