@@ -14,7 +14,7 @@ from parity_tests.mutation import MutantResult
 from parity_tests.registry import all_cases
 from parity_tests.show import show
 from parity_tests.study import catalogue, maths_text, snippet, sources
-from reports.site import frame_table, mathml, mutant_verdict, worst_first
+from reports.site import errata_of, frame_table, mathml, mutant_verdict, worst_first
 
 STUDIES = catalogue()
 
@@ -112,3 +112,19 @@ def test_a_long_list_of_rows_keeps_the_failing_ones_then_the_closest_calls() -> 
     )
     assert list(worst_first(rows, limit=3)["case"]) == ["crash", "e", "b"]
     assert len(worst_first(rows, limit=10)) == 5
+
+
+def test_errata_records_attach_to_their_mutants_by_name_or_by_number() -> None:
+    from parity_tests.mutation import Mutant
+
+    records = [
+        {"number": 2, "title": "relu mask", "mutants": ("relu_mask_always_open",), "book_code": "x >= 0"},
+        {"number": 5, "title": "loss value"},
+    ]
+
+    def mutant(name: str, bug: int) -> Mutant:
+        return Mutant(name, "d", object(), "attr", None, ("ReLU",), bug)
+
+    assert errata_of(mutant("relu_mask_always_open", 2), records) == [{"title": "relu mask", "book_code": "x >= 0"}]
+    assert errata_of(mutant("another_relu_bug", 2), records) == []  # record 2 names its mutants
+    assert errata_of(mutant("softmax_loss", 5), records) == [{"title": "loss value"}]

@@ -231,8 +231,14 @@ def _write(data: ReportData, out: Path, cases: list[Case], stream: TextIO) -> tu
         (min(c.chapter for c in cases if (c.stem, c.component) == k), *k)
         for k in {(c.stem, c.component): 0 for c in cases}
     ]
+    t0 = time.monotonic()
     pages = build_site(out, data, markdown, passed, summary, pairs)
+    t1 = time.monotonic()
     take_screenshots(out, pages, stream)
+    print(
+        f"site: {len(pages)} component pages in {t1 - t0:.1f} s, screenshots in {time.monotonic() - t1:.1f} s",
+        file=stream,
+    )
     return passed, summary
 
 

@@ -9,6 +9,8 @@ kinds appear without changes here.
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -134,19 +136,33 @@ def mutant_verdict(m: MutantResult) -> str:
     return "caught" if m.caught_by_a_check else "crashed"
 
 
-def _errata() -> dict[int, dict[str, Any]]:
-    """The book's bugs by number, from ``parity_tests.errata`` when that module exists (else none)."""
+def errata() -> list[dict[str, Any]]:
+    """The book's bugs as records (field -> value), from ``parity_tests.errata.ERRATA`` when that module exists.
+
+    Records are shown by their fields, whatever they are; a record's ``mutants`` (names) tie it to
+    the planted bugs, else its ``number`` to their ``book_bug``.
+    """
     try:
-        from parity_tests import errata  # type: ignore[attr-defined]
+        module = importlib.import_module("parity_tests.errata")
     except ImportError:
-        return {}
-    found: dict[int, dict[str, Any]] = {}
-    for item in getattr(errata, "ERRATA", ()):
-        fields = dict(item) if isinstance(item, dict) else dict(vars(item))
-        number = fields.get("number")
-        if isinstance(number, int):
-            found[number] = {k: v for k, v in fields.items() if k != "number"}
-    return found
+        return []
+    records = []
+    for item in getattr(module, "ERRATA", ()):
+        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+            records.append(dataclasses.asdict(item))
+        elif isinstance(item, dict):
+            records.append(dict(item))
+    return records
+
+
+def errata_of(mutant: Mutant, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records that describe ``mutant`` (by name, or by its ``book_bug`` number), less those two keys."""
+    mine = [
+        r
+        for r in records
+        if mutant.name in r.get("mutants", ()) or (not r.get("mutants") and r.get("number") == mutant.book_bug)
+    ]
+    return [{k: v for k, v in r.items() if k not in ("mutants", "number")} for r in mine]
 
 
 def component_pages(pairs: list[tuple[int, str, str]]) -> list[ComponentPage]:
@@ -184,9 +200,9 @@ def _component_context(
             mine = pd.concat([mine, hit.assign(source=f"experiment {name}")], ignore_index=True)
     bench = data.bench
     speed = bench[(bench["stem"] == page.stem) & (bench["component"] == page.component)] if not bench.empty else bench
-    errata = _errata()
+    records = errata()
     planted = [
-        {"mutant": m, "result": r, "verdict": mutant_verdict(r), "erratum": errata.get(m.book_bug or -1)}
+        {"mutant": m, "result": r, "verdict": mutant_verdict(r), "errata": errata_of(m, records)}
         for m, r in mutants
         if (page.stem, page.component) in _targets(m)
     ]
@@ -246,6 +262,7 @@ def build_site(
         for name, result in data.experiments.items()
     ]
     book_bugs = [(m, r, mutant_verdict(r)) for m, r in mutants if m.book_bug]
+    records = errata()
     index = env.get_template("index.html.j2").render(
         **common,
         pages=pages,
@@ -262,7 +279,10 @@ def build_site(
     )
     (out / "errata.html").write_text(
         env.get_template("errata.html.j2").render(
-            **common, book_bugs=book_bugs, errata=_errata(), links=_bug_links(book_bugs, links)
+            **common,
+            book_bugs=book_bugs,
+            errata={m.name: errata_of(m, records) for m, _, _ in book_bugs},
+            links=_bug_links(book_bugs, links),
         ),
         encoding="utf-8",
     )
