@@ -16,7 +16,7 @@ from parity_tests import bench_conv as bc
 from parity_tests.bench import COLUMNS, noisy
 from parity_tests.cli import main
 from reports.build import ReportData, conv_selected
-from reports.markdown import speed_section
+from reports.markdown_speed import speed_section
 
 pytestmark = pytest.mark.ch5
 
