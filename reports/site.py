@@ -198,7 +198,8 @@ def _component_context(
         if not extra.empty and {"stem", "component"} <= set(extra.columns):
             hit = extra[(extra["stem"] == page.stem) & (extra["component"] == page.component)]
             mine = pd.concat([mine, hit.assign(source=f"experiment {name}")], ignore_index=True)
-    bench = data.bench
+    timed = [b for b in (data.bench, data.conv) if not b.empty]  # the conv target's rows are the book's sizes
+    bench = pd.concat(timed, ignore_index=True) if timed else pd.DataFrame()
     speed = bench[(bench["stem"] == page.stem) & (bench["component"] == page.component)] if not bench.empty else bench
     records = errata()
     planted = [
