@@ -61,11 +61,14 @@ def test_every_page_loads_without_errors_broken_links_or_unrendered_maths(site: 
     assert lstm.maths >= 10 and lstm.maths_rendered == lstm.maths
 
 
-def test_the_check_finds_a_broken_link_an_unreachable_page_and_a_missing_image(site: Path, tmp_path: Path) -> None:
+def test_the_check_finds_broken_links_and_images_console_errors_and_unreachable_pages(
+    site: Path, tmp_path: Path
+) -> None:
     broken = tmp_path / "broken"
     broken.mkdir()
-    page = '<html><body><a href="nowhere.html">x</a><img src="none.png" alt="x"></body></html>'
-    (broken / "index.html").write_text(page)
+    page = '<html><body><a href="nowhere.html">x</a><img src="none.png" alt="x">'
+    script = '<script>console.error("planted console error"); undefinedFunction();</script></body></html>'
+    (broken / "index.html").write_text(page + script)
     (broken / "components").mkdir()
     (broken / "components" / "orphan.html").write_text("<html><body><p>no maths</p></body></html>")
     with Chromium() as browser:
@@ -73,6 +76,7 @@ def test_the_check_finds_a_broken_link_an_unreachable_page_and_a_missing_image(s
     assert "broken link" in problems and "nowhere.html" in problems
     assert "image does not load" in problems and "none.png" in problems
     assert "components/orphan.html: not reachable from index.html" in problems
+    assert "planted console error" in problems and "exception" in problems
 
 
 def test_the_component_pages_show_both_twins_with_helpers_bugs_and_curves(site: Path) -> None:
