@@ -29,7 +29,7 @@ def _chunks(text: str, size: int) -> list[str]:
 
 def _render(snippets: list[Snippet], width: int, preface: Sequence[str] = ()) -> list[str]:
     """Each snippet: a header (name, path:lines, note), a rule and its numbered source, cut to ``width``."""
-    out = [c for line in preface for c in _chunks(line, width)]
+    out = [c for line in preface for c in (textwrap.wrap(line, width, subsequent_indent="    ") or [""])]
     for src in snippets:
         lines = src.code.splitlines()
         where = f"{src.path}:{src.start}-{src.start + len(lines) - 1}" if lines else src.path
