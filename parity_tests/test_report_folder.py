@@ -169,3 +169,15 @@ def test_a_temporary_folder_left_by_a_killed_run_is_cleaned_up(tmp_path: Path) -
     with folder.staged(out) as tmp:
         (tmp / "REPORT.md").write_text("new")
     assert not stale.exists() and foreign.exists() and (out / "REPORT.md").read_text() == "new"
+
+
+def test_a_bug_in_the_site_fails_the_report_but_keeps_the_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_site(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("template bug")
+
+    monkeypatch.setattr(build, "build_site", broken_site)
+    out = tmp_path / "report"
+    outcome = build.build_report(out, quick=True, only=["Sigmoid"], experiments=False)
+    assert not outcome.passed and "the study site failed to build (ValueError: template bug)" in outcome.summary
+    assert {"REPORT.md", "rows.csv", "mutants.csv"} <= set(os.listdir(out))
+    assert "**FAIL**: the study site failed to build" in (out / "REPORT.md").read_text()

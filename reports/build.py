@@ -232,7 +232,13 @@ def _write(data: ReportData, out: Path, cases: list[Case], stream: TextIO) -> tu
         for k in {(c.stem, c.component): 0 for c in cases}
     ]
     t0 = time.monotonic()
-    pages = build_site(out, data, markdown, passed, summary, pairs)
+    try:
+        pages = build_site(out, data, markdown, passed, summary, pairs)
+    except Exception as exc:  # a bug in the site must not throw away the run: the rows and REPORT.md still land
+        print(traceback.format_exc(), file=stream)
+        failure = f"the study site failed to build ({type(exc).__name__}: {exc})"
+        (out / "REPORT.md").write_text(f"{markdown}\n**FAIL**: {failure}.\n", encoding="utf-8")
+        return False, f"{summary}; {failure}"
     t1 = time.monotonic()
     take_screenshots(out, pages, stream)
     print(
