@@ -21,8 +21,9 @@ STUDIES = catalogue()
 
 def test_every_registry_component_has_a_study_list_and_no_list_is_stale() -> None:
     in_registry = {f"{c.stem}.{c.component}" for c in all_cases()}
-    assert sorted(in_registry - set(STUDIES)) == []
-    assert sorted(set(STUDIES) - in_registry) == []
+    missing = sorted(in_registry - set(STUDIES))
+    assert missing == [], f"add a Study (helpers, maths) for each of {missing} in parity_tests/study/"
+    assert sorted(set(STUDIES) - in_registry) == [], "a study list for a component the registry does not have"
 
 
 @pytest.mark.parametrize("name", list(STUDIES))
@@ -69,6 +70,13 @@ def test_show_prints_the_helpers_the_maths_and_autograd_for_a_builtin() -> None:
     lstm = show("rnn.LSTM", width=200, figures=False)
     assert "scratch.rnn_cells.lstm_step_backward" in lstm and "scratch.rnn.backward_through_time" in lstm
     assert "c' = f ⊙ c + i ⊙ g" in lstm
+
+
+def test_show_prints_every_component_within_the_width() -> None:
+    for name in STUDIES:
+        out = show(name, width=120, figures=False)
+        assert STUDIES[name].section in out and "Forward:" in out and "Backward:" in out
+        assert max(len(line) for line in out.splitlines()) <= 120, name
 
 
 def test_rows_are_shown_by_their_columns_so_new_ones_appear() -> None:
