@@ -181,3 +181,17 @@ def test_a_bug_in_the_site_fails_the_report_but_keeps_the_rows(tmp_path: Path, m
     assert not outcome.passed and "the study site failed to build (ValueError: template bug)" in outcome.summary
     assert {"REPORT.md", "rows.csv", "mutants.csv"} <= set(os.listdir(out))
     assert "**FAIL**: the study site failed to build" in (out / "REPORT.md").read_text()
+
+
+def test_an_out_that_is_a_link_is_replaced_by_the_report_and_its_target_kept(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (target / MARKER).write_text("")
+    (target / "REPORT.md").write_text("old")
+    link = tmp_path / "report"
+    link.symlink_to(target)
+    with folder.staged(link) as tmp:
+        (tmp / "REPORT.md").write_text("new")
+    assert not link.is_symlink() and (link / "REPORT.md").read_text() == "new"
+    assert (target / "REPORT.md").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "report"]

@@ -134,4 +134,7 @@ def _swap(new: Path, out: Path) -> None:
             if old.exists():
                 os.replace(old, out)
             raise ReportError(f"cannot put the new report in place at {out}: {exc.strerror or exc}") from exc
-    shutil.rmtree(old, ignore_errors=True)
+    if old.is_symlink():  # --out was a link to a folder: the link goes, the folder it named stays
+        old.unlink()
+    else:
+        shutil.rmtree(old, ignore_errors=True)
