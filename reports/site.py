@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+import numpy as np
 import pandas as pd
 from latex2mathml.converter import convert
 from markdown_it import MarkdownIt
@@ -36,10 +37,10 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).parent / "templates"
 #: Columns that every row of one component page shares (said once in the page's title).
 _SAME_ON_A_PAGE = ("component", "stem", "chapter", "versions")
-#: Columns shown first, in this order, when a row has them; the others follow as they come.
 #: Rows shown on a component page (the rest are in rows.csv): the failing ones and the closest calls.
 MAX_ROWS = 300
 _FEATURE_COLUMNS = ("chapter", "name", "scratch", "torch", "parity", "trajectory", "speed")
+#: Columns shown first, in this order, when a row has them; the others follow as they come.
 _FIRST = ("case", "source", "dtype", "device", "check", "target", "budget_used", "passed", "worst_index")
 
 
@@ -91,10 +92,10 @@ def cell(value: Any, column: str = "") -> str:
         return ""
     if column == "budget_used":
         return fmt_budget(value)
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         return "yes" if value else "NO"
-    if isinstance(value, float):
-        return f"{value:.4g}"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.4g}"
     return str(value)
 
 
@@ -130,7 +131,10 @@ def _targets(mutant: Mutant) -> set[tuple[str, str]]:
 
 
 def mutant_verdict(m: MutantResult) -> str:
-    """caught / crashed (every failing case raised) / MISSED."""
+    """caught / crashed (every failing case raised) / MISSED; a result's own ``outcome`` when it has one."""
+    outcome = getattr(m, "outcome", None)
+    if isinstance(outcome, str):
+        return "MISSED" if outcome.lower() == "missed" else outcome
     if not m.caught:
         return "MISSED"
     return "caught" if m.caught_by_a_check else "crashed"
