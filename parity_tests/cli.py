@@ -248,6 +248,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             experiments=not args.no_experiments,
             mutants=not args.no_mutants,
             bench=not args.no_bench,
+            force=args.force,
         )
     except ReportError as exc:
         raise UsageError(str(exc)) from exc
@@ -303,8 +304,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-figures", action="store_true", help="skip running the cases")
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("report", help="run everything and write REPORT.md, rows.csv/json and plots to DIR")
-    p.add_argument("--out", required=True, metavar="DIR")
+    p = sub.add_parser("report", help="run everything and write the study site, REPORT.md, rows and plots to DIR")
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="a new or empty folder, or one an earlier report made (replaced whole when the new report is complete)",
+    )
+    p.add_argument("--force", action="store_true", help="replace DIR even if it holds files no report made")
     p.add_argument("--quick", action="store_true", help="short experiments and bench (CI)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these components' cases, mutants and bench")
     p.add_argument("--no-experiments", action="store_true")

@@ -1,111 +1,69 @@
-"""``dlfs-parity show NAME``: the two twins' source side by side, for study.
+"""``dlfs-parity show NAME``: a component's study list in the terminal.
 
-Each twin is found by import: ``scratch.<stem>.<Component>`` and ``torch_ref.<stem>.<Component>``,
-its source read with ``inspect``. A torch twin that is a torch built-in under our name
-(``Sigmoid = nn.Sigmoid``) has no source of ours: we show the alias line and name the built-in.
-Under the two columns come the component's parity figures, from running its operator cases in
-float64 (training-run cases take seconds each: they are named, for ``dlfs-parity check``).
+For each component ``NAME`` selects: its chapter and section, the forward and backward maths as
+text, then both twins' code side by side, each with the helpers it delegates to (the study list
+of ``parity_tests.study``: ``Dense`` shows ``WeightMultiply``, ``BiasAdd``, ``Layer.forward``...).
+A torch twin that is a torch built-in under our name (``Sigmoid = nn.Sigmoid``) shows its alias
+line, names the built-in, spells out what it computes and says "backward: autograd". Under the
+code come the component's parity figures, from running its operator cases in float64
+(training-run cases take seconds each: they are named, for ``dlfs-parity check``).
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import re
 import shutil
 import textwrap
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
 
 from parity_tests.opcase import OpCase
 from parity_tests.registry import Case, select
+from parity_tests.study import Snippet, Study, maths_text, sources, study_for, uses_autograd
 from parity_tests.summary import case_table, run_all, totals_line
 
-#: Where torch built-ins are usually reached from, most idiomatic first.
-_TORCH_NAMESPACES = (
-    "torch.nn",
-    "torch.nn.functional",
-    "torch.nn.utils",
-    "torch.optim",
-    "torch.optim.lr_scheduler",
-    "torch",
-)
 _MIN_COLUMN = 36
 
 
-@dataclass(frozen=True)
-class Source:
-    """Lines of one twin's definition and where they live."""
-
-    path: str
-    start: int
-    lines: tuple[str, ...]
-    note: str = ""
+def _chunks(text: str, size: int) -> list[str]:
+    return [text[j : j + size] for j in range(0, max(len(text), 1), size)]
 
 
-def _relative(path: str | None) -> str:
-    if path is None:
-        return "?"
-    p = Path(path).resolve()
-    root = Path(__file__).resolve().parent.parent
-    return str(p.relative_to(root)) if p.is_relative_to(root) else str(p)
-
-
-def _public_torch_name(obj: object) -> str:
-    name = getattr(obj, "__name__", "")
-    for namespace in _TORCH_NAMESPACES:
-        try:
-            if getattr(importlib.import_module(namespace), name, None) is obj:
-                return f"{namespace}.{name}"
-        except ImportError:  # pragma: no cover - every namespace above ships with torch
-            continue
-    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', name)}"
-
-
-def find_twin(package: str, stem: str, component: str) -> Source:
-    """The definition of ``package.stem.component``, or the alias line when it is a library object."""
-    module = importlib.import_module(f"{package}.{stem}")
-    path = _relative(getattr(module, "__file__", None))
-    obj = getattr(module, component, None)
-    if obj is None:
-        return Source(path, 0, (), f"{package}.{stem} defines no {component}")
-    if str(getattr(obj, "__module__", "")).split(".")[0] == package:
-        lines, start = inspect.getsourcelines(obj)
-        bases = [_public_torch_name(b) for b in getattr(obj, "__bases__", ()) if b.__module__.startswith("torch.")]
-        note = f"built on {', '.join(bases)}" if bases else ""
-        return Source(_relative(inspect.getsourcefile(obj)), start, tuple(lines), note)
-    text = inspect.getsource(module).splitlines(keepends=True)
-    alias = re.compile(rf"^\s*({re.escape(component)}\s*=|.*\bimport\b.*\b{re.escape(component)}\b)")
-    for i, line in enumerate(text):
-        if alias.match(line):
-            return Source(path, i + 1, (line,), f"{component} is the built-in {_public_torch_name(obj)}")
-    return Source(path, 0, (), f"{component} is the built-in {_public_torch_name(obj)}")
-
-
-def _render(src: Source, width: int) -> list[str]:
-    """Header (path:lines, note) and numbered source, each line cut into chunks of ``width``."""
-
-    def chunks(text: str, size: int) -> list[str]:
-        return [text[j : j + size] for j in range(0, max(len(text), 1), size)]
-
-    end = src.start + len(src.lines) - 1
-    out = chunks(f"{src.path}:{src.start}-{end}" if src.lines else src.path, width)
-    if src.note:
-        out += chunks(f"({src.note})", width)
-    out.append("─" * width)
-    for i, line in enumerate(src.lines):
-        first, *rest = chunks(line.rstrip("\n").expandtabs(4), width - 5)
-        out.append(f"{src.start + i:4d} {first}")
-        out.extend(f"   + {c}" for c in rest)
+def _render(snippets: list[Snippet], width: int, preface: Sequence[str] = ()) -> list[str]:
+    """Each snippet: a header (name, path:lines, note), a rule and its numbered source, cut to ``width``."""
+    out = [c for line in preface for c in (textwrap.wrap(line, width, subsequent_indent="    ") or [""])]
+    for src in snippets:
+        lines = src.code.splitlines()
+        where = f"{src.path}:{src.start}-{src.start + len(lines) - 1}" if lines else src.path
+        out += _chunks(f"{src.title}  ({where})", width)
+        if src.note:
+            out += _chunks(f"({src.note})", width)
+        out.append("─" * width)
+        for i, line in enumerate(lines):
+            first, *rest = _chunks(line.expandtabs(4), width - 5)
+            out.append(f"{src.start + i:4d} {first}")
+            out.extend(f"   + {c}" for c in rest)
+        out.append("")
     return out
 
 
-def side_by_side(left: Source, right: Source, width: int) -> str:
-    """Two columns split by `` │ ``; below ``2 * _MIN_COLUMN`` columns, one twin under the other."""
+def _torch_preface(study: Study | None, torch: list[Snippet]) -> list[str]:
+    """For a torch built-in: what it computes; and "backward: autograd" when the twin has no backward."""
+    lines = []
+    if study is not None and any(s.builtin for s in torch):
+        lines += [
+            "What the torch built-in computes:",
+            *(f"  {maths_text(m)}" for m in study.torch_maths or study.forward),
+        ]
+    if uses_autograd(torch):
+        lines.append("backward: autograd")
+    return [*lines, ""] if lines else []
+
+
+def side_by_side(left: list[Snippet], right: list[Snippet], width: int, preface: Sequence[str] = ()) -> str:
+    """Scratch and torch in two columns split by `` │ ``; below ``2 * _MIN_COLUMN`` columns, one under the other."""
     col = (width - 3) // 2
     if col < _MIN_COLUMN:
-        return "\n".join([*_render(left, width), "", *_render(right, width)])
-    a, b = _render(left, col), _render(right, col)
+        return "\n".join([*_render(left, width), "", *_render(right, width, preface)])
+    a, b = _render(left, col), _render(right, col, preface)
     a += [""] * (len(b) - len(a))
     b += [""] * (len(a) - len(b))
     return "\n".join(f"{x.ljust(col)} │ {y}".rstrip() for x, y in zip(a, b, strict=True))
@@ -128,9 +86,21 @@ def show(name: str, width: int | None = None, figures: bool = True) -> str:
     width = width or shutil.get_terminal_size((120, 40)).columns
     blocks = []
     for stem, comp, chapter, cases in components(name):
-        title = f"{stem}.{comp} — book chapter {chapter}"
+        study = study_for(stem, comp)
+        title = f"{stem}.{comp} — book chapter {chapter}" + (f" · {study.section}" if study else "")
         parts = [title, "═" * min(width, len(title))]
-        parts.append(side_by_side(find_twin("scratch", stem, comp), find_twin("torch_ref", stem, comp), width))
+        if study is not None:
+            for label, maths in (("Forward", study.forward), ("Backward", study.backward)):
+                parts += [
+                    f"{label}:",
+                    *(
+                        textwrap.fill(maths_text(m), width, initial_indent="  ", subsequent_indent="    ")
+                        for m in maths
+                    ),
+                ]
+            parts.append("")
+        scratch, torch = sources(study, stem, comp)
+        parts.append(side_by_side(scratch, torch, width, _torch_preface(study, torch)))
         ops = [c for c in cases if isinstance(c, OpCase)]
         if figures and ops:
             rows = run_all(ops, dtypes=("float64",), device_list=("cpu",))

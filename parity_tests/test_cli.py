@@ -221,8 +221,9 @@ def test_report_quick_writes_markdown_rows_and_plots(tmp_path: Path, monkeypatch
     assert "curves_fake.png" in names
     text = (out / "REPORT.md").read_text()
     assert "layers.Dense" in text and "activations.Sigmoid" in text and "### fake" in text
-    page = (out / "index.html").read_text()
-    assert "<table>" in page and "scratch/layers.py" in page and "torch_ref/layers.py" in page
+    assert "<table>" in (out / "index.html").read_text()
+    page = (out / "components" / "layers.Dense.html").read_text()
+    assert "scratch/layers.py" in page and "torch_ref/layers.py" in page
     rows = pd.read_csv(out / "rows.csv")
     assert {"case", "experiment:fake"} == set(rows["source"])
     assert set(rows["dtype"]) >= {"float64", "float32"}

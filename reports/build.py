@@ -4,13 +4,20 @@
 CUDA when a GPU is present), the mutant catalogue, every experiment and the benchmark, then writes
 to ``out_dir``:
 
+- the study site (``reports.site``): ``index.html`` (feature table by chapter, pass counts, the
+  headline results beside the book's), ``components/<stem>.<Name>.html`` (maths, both twins'
+  code with helpers, parity rows, speed, planted bugs, training curves), ``report.html`` (this
+  report as a page), ``errata.html`` (the book's bugs) and ``style.css``;
+- ``screenshots/``: the index and two component pages, when Chromium is installed;
 - ``REPORT.md``: summary, tables, conventions, experiments, mutants, speed, environment;
-- ``index.html``: the same as a page, plus both twins' source side by side per component;
 - ``rows.csv`` / ``rows.json``: every result row (cases and experiments' trajectory rows);
 - ``mutants.csv``, ``bench.csv``, ``bench_conv.csv`` (the chapter 5 conv target, both dtypes);
 - ``budget_heatmap.png``, ``speed.png``, ``conv_batch_curve.png``, ``curves_<experiment>.png``.
 
-Progress goes to stderr. ``quick`` skips float32 for cases slower than ``QUICK_CASE_SECONDS`` in
+The folder is built beside ``out_dir`` and swapped in only when complete (``reports.folder``):
+an interrupted run leaves the previous report whole. Progress goes to stderr.
+
+``quick`` skips float32 for cases slower than ``QUICK_CASE_SECONDS`` in
 float64 (after an untimed warm-up run, so that the first case does not pay the one-off start-up
 costs), stops each mutant at its first catch, runs each experiment with ``--quick`` and a short
 benchmark (one case per component; the conv target at one thread and three batch sizes).
@@ -34,17 +41,16 @@ from parity_tests.opcase import OpCase
 from parity_tests.registry import Case, UnknownComponentError, devices, select
 from parity_tests.summary import run_all, run_mutants
 from parity_tests.textui import Progress
-from reports import html, plots
+from reports import plots
+from reports.browser import take_screenshots
+from reports.folder import ReportError, prepare_folder, staged
 from reports.markdown import render
+from reports.site import build_site
 
 #: In quick mode, a case whose float64 run(s) took longer than this is not run again in float32.
 QUICK_CASE_SECONDS = 1.0
 #: Quick mode's conv batch curve (of ``parity_tests.cases.conv.BATCH_CURVE``; 60 is the book's batch).
 QUICK_CONV_BATCHES = (1, 8, 60)
-
-
-class ReportError(Exception):
-    """The report folder cannot be created or written."""
 
 
 @dataclass
@@ -71,21 +77,6 @@ class ReportOutcome:
     path: Path
     passed: bool
     summary: str
-
-
-def prepare_folder(out_dir: str | Path) -> Path:
-    """Create ``out_dir`` and prove it is writable, or raise ``ReportError`` naming it."""
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ReportError(f"cannot write the report folder {out}: it is a file, not a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as exc:
-        raise ReportError(f"cannot write the report folder {out}: {exc.strerror or exc}") from exc
-    return out
 
 
 def _mutants_for(cases: list[Case], restricted: bool) -> list[Mutant]:
@@ -213,6 +204,50 @@ def _write_plots(data: ReportData, out: Path) -> None:
     data.plots = {title: p.name for title, p in made.items() if p is not None}
 
 
+def _run_bench(data: ReportData, only: list[str] | None, quick: bool, stream: TextIO) -> None:
+    from parity_tests.bench import one_per_component, run_bench
+
+    cases = _bench_cases(only, quick)
+    cases = one_per_component(cases) if quick else cases
+    data.bench = run_bench(cases, min_time=0.005 if quick else 0.1, progress=Progress("bench", stream))
+    if conv_selected(only):
+        _run_conv_bench(data, quick, stream)
+
+
+def _write(data: ReportData, out: Path, cases: list[Case], stream: TextIO) -> tuple[bool, str]:
+    """Every file of the report into ``out`` (a fresh folder); returns (passed, summary)."""
+    _write_plots(data, out)
+    rows = _all_rows(data)
+    rows.to_csv(out / "rows.csv", index=False)
+    rows.to_json(out / "rows.json", orient="records", indent=1)
+    pd.DataFrame([m.__dict__ for m in data.mutants]).to_csv(out / "mutants.csv", index=False)
+    if not data.bench.empty:
+        data.bench.to_csv(out / "bench.csv", index=False)
+    if not data.conv.empty:
+        data.conv.to_csv(out / "bench_conv.csv", index=False)
+    markdown, passed, summary = render(data)
+    (out / "REPORT.md").write_text(markdown, encoding="utf-8")
+    pairs = [
+        (min(c.chapter for c in cases if (c.stem, c.component) == k), *k)
+        for k in {(c.stem, c.component): 0 for c in cases}
+    ]
+    t0 = time.monotonic()
+    try:
+        pages = build_site(out, data, markdown, passed, summary, pairs)
+    except Exception as exc:  # a bug in the site must not throw away the run: the rows and REPORT.md still land
+        print(traceback.format_exc(), file=stream)
+        failure = f"the study site failed to build ({type(exc).__name__}: {exc})"
+        (out / "REPORT.md").write_text(f"{markdown}\n**FAIL**: {failure}.\n", encoding="utf-8")
+        return False, f"{summary}; {failure}"
+    t1 = time.monotonic()
+    take_screenshots(out, pages, stream)
+    print(
+        f"site: {len(pages)} component pages in {t1 - t0:.1f} s, screenshots in {time.monotonic() - t1:.1f} s",
+        file=stream,
+    )
+    return passed, summary
+
+
 def build_report(
     out_dir: str | Path,
     quick: bool = False,
@@ -221,16 +256,19 @@ def build_report(
     mutants: bool = True,
     bench: bool = True,
     stream: TextIO | None = None,
+    force: bool = False,
 ) -> ReportOutcome:
     """Run cases, mutants, experiments and bench; write the report folder; say whether all passed.
 
     ``only`` restricts the cases (and the mutants and bench to those cases); experiments run
-    unless ``experiments`` is false. Raises ``ReportError`` if ``out_dir`` cannot be written and
+    unless ``experiments`` is false. The folder is built beside ``out_dir`` and replaces it only
+    when complete. Raises ``ReportError`` if ``out_dir`` may not or cannot be written (see
+    ``reports.folder``; ``force`` allows replacing a folder of other files) and
     ``UnknownComponentError`` for a name in ``only`` that selects nothing.
     """
     stream = sys.stderr if stream is None else stream
     cases = select(only)  # unknown names fail here, before any folder is made
-    out = prepare_folder(out_dir)
+    out = prepare_folder(out_dir, force)
     t0 = time.monotonic()
     data = ReportData(
         rows=pd.DataFrame(), quick=quick, started=datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -252,28 +290,11 @@ def build_report(
     if experiments:
         _run_experiments(data, quick, stream)
     if bench:
-        from parity_tests.bench import one_per_component, run_bench
-
-        bench_cases = _bench_cases(only, quick)
-        bench_cases = one_per_component(bench_cases) if quick else bench_cases
-        data.bench = run_bench(bench_cases, min_time=0.005 if quick else 0.1, progress=Progress("bench", stream))
-        if conv_selected(only):
-            _run_conv_bench(data, quick, stream)
+        _run_bench(data, only, quick, stream)
     data.seconds = time.monotonic() - t0
     try:
-        _write_plots(data, out)
-        rows = _all_rows(data)
-        rows.to_csv(out / "rows.csv", index=False)
-        rows.to_json(out / "rows.json", orient="records", indent=1)
-        pd.DataFrame([m.__dict__ for m in data.mutants]).to_csv(out / "mutants.csv", index=False)
-        if not data.bench.empty:
-            data.bench.to_csv(out / "bench.csv", index=False)
-        if not data.conv.empty:
-            data.conv.to_csv(out / "bench_conv.csv", index=False)
-        markdown, passed, summary = render(data)
-        (out / "REPORT.md").write_text(markdown, encoding="utf-8")
-        pairs = {(c.chapter, c.stem, c.component): None for c in cases}
-        (out / "index.html").write_text(html.page(markdown, sorted(pairs, key=lambda p: p[0])), encoding="utf-8")
+        with staged(out) as tmp:
+            passed, summary = _write(data, tmp, cases, stream)
     except OSError as exc:
-        raise ReportError(f"cannot write the report into {out}: {exc.strerror or exc}") from exc
+        raise ReportError(f"cannot write the report into {out_dir}: {exc.strerror or exc}") from exc
     return ReportOutcome(out / "REPORT.md", passed, summary)
