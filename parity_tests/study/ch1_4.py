@@ -167,7 +167,8 @@ STUDIES: tuple[Study, ...] = (
             r"\theta \leftarrow \text{step}(\theta, \partial L_B / \partial \theta)",
         ),
         (r"\text{every } k \text{ epochs: evaluate; stop and restore the best model when the test loss rises}",),
-        helpers=("network.NeuralNetwork.train_batch",),
+        helpers=("trainer.Trainer.iter_fit", "network.NeuralNetwork.train_batch"),
+        torch_helpers=("trainer.Trainer.iter_fit",),
         experiments=("boston", "mnist"),
     ),
     Study(
@@ -263,6 +264,18 @@ STUDIES: tuple[Study, ...] = (
         helpers=("init.init_std", "init.draw"),
         torch_helpers=("init.init_std", "init.draw"),
         experiments=("mnist",),
+    ),
+    Study(
+        "init.conv_init",
+        "5 Convolution weights",
+        (
+            r"W \sim \mathcal{N}(0, s^2),\ s = \sqrt{\frac{2}{(C_{in} + C_{out}) k^2}} \text{ (Glorot, torch's fans)}",
+            r"\text{book's Glorot: } s = \frac{2}{C_{in} + C_{out}} \text{ (channels only, no square root)}",
+        ),
+        (r"\text{(initialisation: no gradient)}",),
+        helpers=("init.conv_fans", "init.draw"),
+        torch_helpers=("init.conv_fans",),
+        experiments=("cnn",),
     ),
     Study(
         "losses.SoftmaxCrossEntropy",

@@ -149,6 +149,19 @@ STUDIES: tuple[Study, ...] = (
         experiments=_CHARLM,
     ),
     Study(
+        "optimizers.Adam",
+        "7 Adam (the chapter's LSTM model)",
+        (
+            r"g \leftarrow g + \lambda \theta,\quad m \leftarrow \beta_1 m + (1 - \beta_1) g,"
+            r"\quad v \leftarrow \beta_2 v + (1 - \beta_2) g^2",
+            r"\hat m = \frac{m}{1 - \beta_1^t},\quad \hat v = \frac{v}{1 - \beta_2^t},"
+            r"\quad \theta \leftarrow \theta - \eta \frac{\hat m}{\sqrt{\hat v} + \epsilon}",
+        ),
+        (r"\text{(an update rule: no gradient of its own)}",),
+        helpers=("optimizers.Optimizer.step",),
+        experiments=("chapter7",),
+    ),
+    Study(
         "optimizers.clip_grad_value_",
         "6 Gradient clipping",
         (r"g \leftarrow \min(\max(g, -c), c)",),
@@ -247,15 +260,15 @@ STUDIES: tuple[Study, ...] = (
         experiments=("autoencoder",),
     ),
     Study(
-        "trainer.PyTorchTrainer",
+        "pytorch_trainer.PyTorchTrainer",
         "7 The PyTorch trainer",
         (
             r"\text{per batch: } L = \text{criterion}(\text{model}(X_B), Y_B);"
             r"\ \text{backward};\ \theta \leftarrow \text{step}(\theta)",
         ),
         (r"\text{gradients: the model's backward (scratch), autograd (torch)}",),
-        helpers=("trainer.PyTorchTrainer.train_step",),
-        torch_helpers=("trainer.PyTorchTrainer.train_step",),
+        helpers=("pytorch_trainer.PyTorchTrainer.iter_fit", "pytorch_trainer.PyTorchTrainer.train_step"),
+        torch_helpers=("pytorch_trainer.PyTorchTrainer.iter_fit", "pytorch_trainer.PyTorchTrainer.train_step"),
         experiments=("chapter7",),
     ),
 )
