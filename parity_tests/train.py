@@ -27,6 +27,12 @@ def experiment_parser(exp: Experiment) -> argparse.ArgumentParser:
         parser.add_argument("--quick", action="store_true", help="a short run (CI, the quick report)")
     except argparse.ArgumentError:  # the experiment defined its own --quick
         pass
+    try:  # every experiment takes --book; those without their own already run the book's protocol
+        parser.add_argument(
+            "--book", action="store_true", help="book mode: this experiment already follows the book's protocol"
+        )
+    except argparse.ArgumentError:  # the experiment's own --book (its book mode differs from its default)
+        pass
     return parser
 
 
