@@ -46,7 +46,7 @@ import numpy as np
 import torch
 
 from parity_tests.data import Split, as_dtype
-from parity_tests.harness import Comparison, RowLog, Tolerance, compare, np_dtype, tolerance_for
+from parity_tests.harness import Comparison, RowLog, Tolerance, compare, lockstep_tolerance, np_dtype, tolerance_for
 from parity_tests.lockstep import Run, drain, lockstep
 from parity_tests.opcase import EXACT, copy_state
 from scratch.trainer import BeforeStep, History, Permutation, seeded_permutation
@@ -200,7 +200,8 @@ class TrajectoryCase:
         chapter: book chapter (pytest marker ``chN``).
         build: ``rng -> TrainingPair``; the scratch network is drawn from ``rng``.
         lockstep_class: the operator tolerance class of one step (``matmul`` for MLPs, ``conv``,
-            ``recurrent``): the lockstep rows use ``tolerance_for(dtype, lockstep_class)``.
+            ``recurrent``): the lockstep rows use ``lockstep_tolerance(dtype, lockstep_class)``
+            (the class's own tolerance; in float32 no tighter than the ``lockstep`` floor).
         loss_class: the class of the lockstep ``loss`` / ``eval_loss`` rows when the loss value is
             worse conditioned than the step (``book_ce_value``); default ``lockstep_class``.
         controls: ulp-noise control runs that set the free-running horizon.
@@ -235,8 +236,8 @@ class TrajectoryCase:
         shapes = " ".join(f"{k}{tuple(v.shape)}" for k, v in pair.scratch_net.state_dict().items())
         log = RowLog(self, seed, dtype, device, shapes)
         log.add("state_dict", "parameters", copied, EXACT)
-        step_tol = tolerance_for(dtype, self.lockstep_class)
-        loss_tol = tolerance_for(dtype, self.loss_class) if self.loss_class else step_tol
+        step_tol = lockstep_tolerance(dtype, self.lockstep_class)
+        loss_tol = lockstep_tolerance(dtype, self.loss_class) if self.loss_class else step_tol
         locked = lockstep(pair.scratch_run(dtype, device), pair.torch_run(dtype, device), step_tol, loss_tol)
         for target, comp in locked.comparisons.items():
             log.add("lockstep", target, comp, loss_tol if target in ("loss", "eval_loss") else step_tol)

@@ -44,7 +44,7 @@ def check_fit_options(epochs: int, eval_every: int, batch_size: int) -> None:
 
 def check_order(order: Any, n: int) -> torch.Tensor:
     """The epoch's row order must be a permutation of ``range(n)``; returned as an int64 tensor."""
-    idx = torch.as_tensor(np.asarray(order))
+    idx = torch.as_tensor(np.ascontiguousarray(order))  # a reversed view has negative strides
     if tuple(idx.shape) != (n,) or idx.is_floating_point() or idx.dtype == torch.bool:
         raise ValueError(f"permutation must return {n} integer indices, got shape {tuple(idx.shape)} dtype {idx.dtype}")
     if not torch.equal(torch.sort(idx).values, torch.arange(n, dtype=idx.dtype)):
