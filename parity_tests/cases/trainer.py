@@ -7,7 +7,8 @@ same batches; the loss of every step and the parameters after every epoch are co
 experiment (``dlfs-parity train boston``) runs the book's protocol with it on.
 
 ``early_stopping_overshoot``: a linear model whose test loss falls, then rises, so early stopping
-must stop both twins at the same epoch and restore the same model.
+must stop both twins at the same epoch and restore the same model; ``_every_2`` evaluates every
+second epoch, where the book's restore picks a model that was never evaluated (book bug 11).
 
 Initial weights: standard normal (the book's chapter 3 init), drawn layer after layer from the
 case's generator. The book instead reseeds NumPy with the same seed before every layer; only the
@@ -120,12 +121,15 @@ def overshoot_data() -> Split:
     return Split(X_train, X_test, X_train @ w, X_test @ (w / 2))
 
 
-def overshoot_pair(rng: np.random.Generator, *, early_stopping: bool = True, epochs: int = 30) -> TrainingPair:
-    """Linear ``Dense(2, 1)`` from zero weights on ``overshoot_data``: lr 0.02, batch 10, eval every epoch."""
+def overshoot_pair(
+    rng: np.random.Generator, *, early_stopping: bool = True, epochs: int = 30, eval_every: int = 1
+) -> TrainingPair:
+    """Linear ``Dense(2, 1)`` from zero weights on ``overshoot_data``: lr 0.02, batch 10, eval every
+    ``eval_every`` epochs."""
     scratch = sn.NeuralNetwork([sl.Dense(2, 1, rng=rng)], sL.MeanSquaredError())
     scratch.load_state_dict({"layers.0.weight": np.zeros((1, 2)), "layers.0.bias": np.zeros(1)})
     torch_net = tn.NeuralNetwork([tl.Dense(2, 1)], tL.MeanSquaredError())
-    fit = {"epochs": epochs, "eval_every": 1, "batch_size": 10, "early_stopping": early_stopping, "seed": 3}
+    fit = {"epochs": epochs, "eval_every": eval_every, "batch_size": 10, "early_stopping": early_stopping, "seed": 3}
     return trainer_pair(
         scratch, torch_net, overshoot_data(), lambda p: so.SGD(p, lr=0.02), lambda p: to.SGD(p, lr=0.02), fit
     )
@@ -134,4 +138,7 @@ def overshoot_pair(rng: np.random.Generator, *, early_stopping: bool = True, epo
 CASES = [
     *(_case(name, hidden) for name, hidden in BOSTON_MODELS.items()),
     TrajectoryCase("early_stopping_overshoot", "Trainer", "trainer", 3, overshoot_pair),
+    TrajectoryCase(
+        "early_stopping_overshoot_every_2", "Trainer", "trainer", 3, lambda rng: overshoot_pair(rng, eval_every=2)
+    ),
 ]

@@ -64,6 +64,19 @@ def _never_improves_after_first(self: st.Trainer, epoch: int, loss: float) -> bo
     return first  # stops at the second evaluation whatever the loss did
 
 
+def _book_early_stopping_restore(self: st.Trainer, epoch: int, loss: float) -> bool:
+    """The book's restore: on a test loss that does not improve, it goes back to the copy taken at
+    the start of the failing evaluation's epoch (after epoch ``e - 1``), a model that was never
+    evaluated when ``eval_every > 1``; with ``eval_every = 1`` that copy is the best model."""
+    if loss < self.best_loss:
+        self.best_loss = loss
+        self._best = (epoch, self.net.state_dict())
+        return True
+    if len(self.history.epoch_params) >= 2:  # BUG: the model after epoch e - 1, not the best one evaluated
+        self._best = (epoch - 1, self.history.epoch_params[-2])
+    return False
+
+
 MUTANTS = [
     Mutant(
         "mse_grad_not_divided",
@@ -136,5 +149,15 @@ MUTANTS = [
         "_improved",
         _never_improves_after_first,
         ("trainer",),
+    ),
+    Mutant(
+        "book_early_stopping_restore",
+        "early stopping restores the copy taken at the start of the failing evaluation's epoch, never evaluated "
+        "when eval_every > 1 (the book's code)",
+        st.Trainer,
+        "_improved",
+        _book_early_stopping_restore,
+        ("early_stopping_overshoot_every_2",),
+        book_bug=11,
     ),
 ]

@@ -37,6 +37,20 @@ def evaluate_in_train_mode(
     return float(sum(losses)) / sum(len(xb) for xb, _ in batches)
 
 
+_evaluate = st.PyTorchTrainer.evaluate
+
+
+def eval_mode_sticks(
+    self: st.PyTorchTrainer, X: Any = None, y: Any = None, loader: Iterable[tuple[Any, Any]] | None = None
+) -> float:
+    """The book's chapter 7 trainer: after the first evaluation the model stays in eval mode (its
+    loader path never calls ``model.train()`` again), so dropout is off for the rest of training."""
+    value = _evaluate(self, X, y, loader)
+    self.model.eval()
+    self.model.train = lambda mode=True: self.model  # type: ignore[method-assign]  # BUG: training mode never returns
+    return value
+
+
 MUTANTS = [
     Mutant(
         "pytorch_trainer_decay_per_batch",
@@ -53,5 +67,15 @@ MUTANTS = [
         "evaluate",
         evaluate_in_train_mode,
         ("PyTorchTrainer",),
+    ),
+    Mutant(
+        "ch7_eval_mode_sticks",
+        "after its first evaluation PyTorchTrainer leaves the model in eval mode: dropout is off from then on "
+        "(the book's chapter 7 loader path)",
+        st.PyTorchTrainer,
+        "evaluate",
+        eval_mode_sticks,
+        ("PyTorchTrainer",),
+        book_bug=12,
     ),
 ]
