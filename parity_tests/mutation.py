@@ -4,7 +4,7 @@ Each module in ``parity_tests/mutants/`` defines ``MUTANTS``. A mutant replaces 
 (a method or function) of the scratch twin for the duration of its run, through
 ``unittest.mock.patch.object``; the cases of the components it names then run in float64, and the
 mutant counts as caught when any row fails (or a case raises). The book's own bugs are among them,
-marked with their number in ``book_facts.md``.
+marked with their number in the errata (``parity_tests/errata.py``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class Mutant:
         attribute: the attribute to replace.
         replacement: the buggy version.
         components: registry selectors (see ``registry.select``) whose cases must catch it.
-        book_bug: the bug's number in ``book_facts.md`` when it is one of the book's own.
+        book_bug: the bug's number in the errata (``parity_tests/errata.py``) when it is one of the book's own.
     """
 
     name: str

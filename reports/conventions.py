@@ -1,7 +1,7 @@
 """Where the book's code (2019) and PyTorch differ: the conventions table of the report.
 
 Our twins' default follows PyTorch; the book's variant is an explicit option on both twins,
-parity-checked like the rest (DESIGN.md, "Book vs torch conventions").
+parity-checked like the rest (the README's conventions table).
 """
 
 from __future__ import annotations

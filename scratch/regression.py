@@ -12,7 +12,7 @@ Parameters live in a plain dict, under PyTorch names and layouts (``F.linear``: 
 The loss is the mean squared error over the batch, ``L = mean_n (P_n - y_n)^2`` (with one output
 this is both PyTorch's ``MSELoss`` and the book's ``sum / N``). Its gradient is ``2 (P - y) / N``:
 the book's own code drops the ``/ N`` and collapses the hidden bias gradient to a single number
-(bug 7 in ``book_facts.md``); both are fixed here and planted as mutants.
+(erratum 7 of the report's errata page); both are fixed here and planted as mutants.
 """
 
 from __future__ import annotations

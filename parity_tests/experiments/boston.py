@@ -1,6 +1,6 @@
 """Chapter 3: Boston housing, three models trained in both twins (``dlfs-parity train boston``).
 
-The book's protocol (``book_facts.md``): features standardised on all 506 rows, split 354 / 152
+The book's protocol: features standardised on all 506 rows, split 354 / 152
 with ``random_state=80718``; SGD lr 0.01, batch 32, 50 epochs, test loss every 10 epochs with
 early stopping. Each model trains in both twins from the same standard-normal weights and on the
 same batches; the table puts each twin's test MAE / RMSE beside the book's, and the trajectory
@@ -32,7 +32,7 @@ NAME = "boston"
 CHAPTER = 3
 DESCRIPTION = "Boston housing: linear, 13 sigmoid + 1, 13-13 sigmoid + 1 (SGD 0.01, batch 32, 50 epochs)"
 
-#: Test MAE / RMSE of the book's chapter 3 notebook (``book_facts.md``).
+#: Test MAE / RMSE of the book's chapter 3 notebook.
 BOOK_FIGURES: dict[str, tuple[float, float]] = {
     "linear": (3.52, 5.01),
     "sigmoid_13": (2.60, 4.03),

@@ -40,7 +40,7 @@ NAME = "chapter2"
 CHAPTER = 2
 DESCRIPTION = "hand-written linear regression and two-layer network (chapter 2) on Boston housing"
 
-#: The book's chapter 2 test figures (``book_facts.md``).
+#: The book's chapter 2 test figures.
 BOOK = {"linear": (3.56, 5.05), "two_layer": (2.60, 3.89)}
 LABELS = {"linear": "linear regression", "two_layer": "two-layer net (13 sigmoid)"}
 

@@ -1,6 +1,6 @@
 """Chapter 6: the character-level language model trained in both twins (``dlfs-parity train charlm``).
 
-The book's setup (``book_facts.md``): one-hot characters, windows of 25 overlapping as in the
+The book's setup: one-hot characters, windows of 25 overlapping as in the
 book's trainer, an LSTM layer with its own output projection, the book's summed softmax
 cross-entropy, every gradient element clipped to [-2, 2], then AdaGrad in the book's form, the
 hidden state carried between batches as the detached batch mean. Both twins start from the same

@@ -1,6 +1,6 @@
 """Planted bugs in chapter 2's hand-written gradients (``scratch/regression.py``).
 
-All three are the book's own (``book_facts.md`` bug 7): its chapter 2 code neither divides the
+All three are the book's own (erratum 7, ``parity_tests/errata.py``): its chapter 2 code neither divides the
 gradients by the batch size nor keeps one hidden bias gradient per unit (it sums them into one
 number, so every hidden bias moves by the same step). Each part is planted on its own.
 
