@@ -56,27 +56,6 @@ TOLERANCES: dict[tuple[str, str], Tolerance] = {
     ),
 }
 
-#: The finite-difference oracle (float64 only): central difference with ``FD_EPS``.
-FD_EPS = 1e-6
-FD_REL = 1e-6
-
-
-def fd_tolerance(magnitude: float) -> Tolerance:
-    """Tolerance of the finite-difference oracle for an objective ``<v, f>`` of size ``magnitude``.
-
-    ``magnitude`` is ``sum |v * f(x)|``. Evaluating the objective rounds at about
-    ``1e-16 * magnitude`` per op; dividing by ``2 eps`` turns that into ``~5e-11 * magnitude``, so
-    ``atol = 1e-8 * max(1, magnitude)`` leaves two orders of headroom. Truncation error is
-    ``O(eps^2)`` = 1e-12 relative, covered by ``rtol = 1e-6``.
-    """
-    return Tolerance(
-        1e-8 * max(1.0, magnitude),
-        FD_REL,
-        "central difference, eps=1e-6: cancellation ~5e-11*sum|v f| (atol 1e-8*sum|v f|), "
-        "truncation O(eps^2) (rtol 1e-6)",
-    )
-
-
 DTYPES = ("float64", "float32")
 
 
@@ -145,6 +124,14 @@ def versions() -> str:
     return f"python={platform.python_version()} numpy={np.__version__} torch={torch.__version__}"
 
 
+#: Checks that compare a thing with itself (a copy read back, one generator run twice): they
+#: cannot catch a bug in the maths, so their rows are ``kind="sanity"`` and stay out of pass totals.
+SANITY_CHECKS = frozenset({"state_dict", "same_seed"})
+#: Row kinds: ``parity`` rows compare the twins (or a twin with an oracle); ``sanity`` rows cannot fail
+#: for a wrong formula. Only parity rows count in pass totals (``parity_tests.summary.pass_totals``).
+KINDS = ("parity", "sanity")
+
+
 def make_row(
     *,
     case: Any,
@@ -156,8 +143,18 @@ def make_row(
     comparison: Comparison,
     tol: Tolerance,
     shapes: str = "",
+    kind: str | None = None,
 ) -> dict[str, Any]:
-    """One result row (the columns of the results DataFrame)."""
+    """One result row (the columns of the results DataFrame).
+
+    ``kind`` is ``parity`` or ``sanity`` (see ``KINDS``); by default ``sanity`` for the checks of
+    ``SANITY_CHECKS``, else ``parity``. A case passes ``sanity`` itself for rows that compare a thing
+    with itself under another check name.
+    """
+    if kind is None:
+        kind = "sanity" if check in SANITY_CHECKS else "parity"
+    if kind not in KINDS:
+        raise ValueError(f"row kind must be one of {KINDS}, not {kind!r}")
     return {
         "component": case.component,
         "stem": case.stem,
@@ -168,6 +165,7 @@ def make_row(
         "dtype": dtype,
         "device": device,
         "check": check,
+        "kind": kind,
         "target": target,
         "max_abs": comparison.max_abs,
         "max_rel": comparison.max_rel,
@@ -199,7 +197,7 @@ class RowLog:
     shapes: str = ""
     rows: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, check: str, target: str, comparison: Comparison, tol: Tolerance) -> None:
+    def add(self, check: str, target: str, comparison: Comparison, tol: Tolerance, kind: str | None = None) -> None:
         self.rows.append(
             make_row(
                 case=self.case,
@@ -211,6 +209,7 @@ class RowLog:
                 comparison=comparison,
                 tol=tol,
                 shapes=self.shapes,
+                kind=kind,
             )
         )
 

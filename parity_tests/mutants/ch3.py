@@ -136,5 +136,6 @@ MUTANTS = [
         "_improved",
         _never_improves_after_first,
         ("trainer",),
+        expect="trajectory",
     ),
 ]

@@ -45,6 +45,7 @@ MUTANTS = [
         "train_step",
         decay_stepped_per_batch,
         ("PyTorchTrainer",),
+        expect="trajectory",
     ),
     Mutant(
         "pytorch_trainer_evaluates_in_train_mode",
@@ -53,5 +54,6 @@ MUTANTS = [
         "evaluate",
         evaluate_in_train_mode,
         ("PyTorchTrainer",),
+        expect="trajectory",
     ),
 ]
