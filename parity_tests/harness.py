@@ -149,10 +149,18 @@ def make_row(
 
     ``kind`` is ``parity`` or ``sanity`` (see ``KINDS``); by default ``sanity`` for the checks of
     ``SANITY_CHECKS``, else ``parity``. A case passes ``sanity`` itself for rows that compare a thing
-    with itself under another check name.
+    with itself under another check name. ``tol_class`` names the row's tolerance class: the case's
+    ``op_class`` (per-case overrides included), ``oracle`` for the finite-difference rows, ``exact``
+    for zero tolerances, ``other`` for cases without an op class.
     """
     if kind is None:
         kind = "sanity" if check in SANITY_CHECKS else "parity"
+    if check == "finite_difference":
+        tol_class = "oracle"
+    elif tol.atol == 0.0 and tol.rtol == 0.0:
+        tol_class = "exact"
+    else:
+        tol_class = getattr(case, "op_class", None) or "other"
     if kind not in KINDS:
         raise ValueError(f"row kind must be one of {KINDS}, not {kind!r}")
     return {
@@ -173,6 +181,7 @@ def make_row(
         "worst_index": comparison.worst_index,
         "scratch_value": comparison.scratch_value,
         "torch_value": comparison.torch_value,
+        "tol_class": tol_class,
         "atol": tol.atol,
         "rtol": tol.rtol,
         "tolerance_reason": tol.reason,

@@ -261,7 +261,11 @@ class OpCase:
 
         for n, spec in self.inputs.items():
             if spec.grad:
-                check(n, inputs[n], lambda x, n=n: float(np.sum(v * forward({**inputs, n: x}))))
+
+                def of_input(x: Array, n: str = n) -> float:
+                    return float(np.sum(v * forward({**inputs, n: x})))
+
+                check(n, inputs[n], of_input)
         if pair.scratch_module is not None:
             for n, p in pair.scratch_module.named_parameters():
                 original = p.data
