@@ -25,6 +25,8 @@ from parity_tests.summary import row_kinds
 
 #: The recorded seed sweep (written by ``python -m parity_tests.calibration sweep ROWS.csv``).
 SWEEP_CSV = Path(__file__).with_name("sweep_budgets.csv")
+#: The recorded float32 detection floor (written by ``python -m parity_tests.calibration floor``).
+FLOOR_CSV = Path(__file__).with_name("float32_floor.csv")
 #: Relative errors tried by ``detection_floor``: 1e-9 .. 1e-1, four per decade.
 GRID = np.logspace(-9, -1, 33)
 
@@ -35,7 +37,7 @@ def sweep_table(rows: pd.DataFrame) -> pd.DataFrame:
     parity["budget_used"] = parity["budget_used"].astype(float)
     out = []
     for (dtype, cls), g in parity.groupby(["dtype", "tol_class"], sort=True):
-        worst = g.loc[g["budget_used"].idxmax()]
+        worst = g.iloc[int(np.argmax(g["budget_used"].to_numpy()))]
         out.append(
             {
                 "dtype": dtype,
@@ -144,6 +146,13 @@ def run_sweep(first: int, count: int, out: Path, chunk: int = 5) -> None:
         rows.to_csv(out / f"seeds_{seeds[0]:03d}_{seeds[-1]:03d}.csv", index=False)
 
 
+def recorded_floor_line() -> str | None:
+    """``floor_line`` of the recorded float32 floor (``FLOOR_CSV``), or None when none is recorded."""
+    if not FLOOR_CSV.exists():
+        return None
+    return floor_line(pd.read_csv(FLOOR_CSV))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m parity_tests.calibration sweep ROWS.csv [...]``: record the sweep's table in ``SWEEP_CSV``.
 
@@ -168,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args[:1] == ["floor"]:
         table = detection_floor()
+        table.to_csv(FLOOR_CSV, index=False)
         print(table.to_string(index=False))
         print(floor_line(table))
         return 0

@@ -95,6 +95,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     print(case_table(rows))
     print(f"\n{totals_line(rows)}")
+    if "float32" in _dtypes(args.dtype):
+        from parity_tests.calibration import recorded_floor_line
+
+        print(
+            recorded_floor_line() or "float32 detection floor: not recorded (python -m parity_tests.calibration floor)"
+        )
     failing = failure_table(rows.to_dict("records"))  # type: ignore[arg-type]
     if failing:
         print(f"\nFailing checks (budget_used > 1 means outside the tolerance):\n{failing}")

@@ -40,7 +40,7 @@ ROUND_FACTOR = 16.0
 #: How many error bars a direction may use before the row fails.
 SAFETY = 4.0
 #: Tensors up to this many elements get the full Jacobian row (every coordinate direction).
-JACOBIAN_MAX = 128
+JACOBIAN_MAX = 32
 #: Random unit directions for larger tensors.
 RANDOM_DIRECTIONS = 4
 UNIT_ROUNDOFF = float(np.finfo(np.float64).eps) / 2
