@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from parity_tests.harness import TOLERANCES
 from parity_tests.mutants._nudge import scale
 from parity_tests.opcase import Array, OpCase, TwinPair
 from parity_tests.registry import all_cases
@@ -31,10 +32,23 @@ FLOOR_CSV = Path(__file__).with_name("float32_floor.csv")
 GRID = np.logspace(-9, -1, 33)
 
 
+def _table_class(row: pd.Series) -> str:
+    """The row's ``tol_class``, or ``case-specific`` where the case overrides its class's tolerance."""
+    cls = str(row["tol_class"])
+    standard = TOLERANCES.get((str(row["dtype"]), cls))
+    if standard is not None and (standard.atol, standard.rtol) != (float(row["atol"]), float(row["rtol"])):
+        return "case-specific"
+    return cls
+
+
 def sweep_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """Worst budget per (dtype, tol_class) over the parity rows of a sweep."""
+    """Worst budget per (dtype, tolerance class) over the parity rows of a sweep.
+
+    Rows whose case sets its own tolerance (a derived bound, say) form the ``case-specific`` class.
+    """
     parity = rows[row_kinds(rows) == "parity"].copy()
     parity["budget_used"] = parity["budget_used"].astype(float)
+    parity["tol_class"] = parity.apply(_table_class, axis=1)
     out = []
     for (dtype, cls), g in parity.groupby(["dtype", "tol_class"], sort=True):
         worst = g.iloc[int(np.argmax(g["budget_used"].to_numpy()))]
