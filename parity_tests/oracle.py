@@ -13,12 +13,15 @@ Its error has two parts, both measured rather than assumed:
   the sample points, which makes the difference large and the row lenient instead of false;
 - rounding: each evaluation of ``f`` rounds at about ``eps * sum |v * F(x)|`` (``eps`` the float64
   unit roundoff), which the division by ``2h`` magnifies; ``ROUND_FACTOR`` covers the few roundings
-  per output element of the deepest cases (calibrated on a 100-seed sweep, see ``SWEEP.md``).
+  per output element of the deepest cases (checked by the 100-seed sweep recorded in
+  ``parity_tests/sweep_budgets.csv``, class ``oracle``).
 
 The row passes when every direction's ``|analytic - D(h)|`` is within ``SAFETY * error``.
 Small tensors (``size <= JACOBIAN_MAX``) are checked along every coordinate axis, i.e. the full
-row ``v^T J`` element by element; larger ones along ``RANDOM_DIRECTIONS`` random unit directions.
-With these settings a relative error of 1e-6 in a gradient fails the oracle by itself (tested).
+row ``v^T J`` element by element; larger ones along ``RANDOM_DIRECTIONS`` random unit directions
+(the full Jacobian of every tensor up to 128 elements cost 2.5x more, mostly in the 50-step
+recurrent cases). With these settings a relative error of 1e-6 in a gradient fails the oracle by
+itself (tested, and planted for every component family in ``parity_tests/mutants/subtle.py``).
 """
 
 from __future__ import annotations

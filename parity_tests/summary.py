@@ -187,5 +187,6 @@ def totals_line(rows: pd.DataFrame) -> str:
     seeds = f" over {t['seeds']} seeds" if t["seeds"] > 1 else ""
     return (
         f"{t['case_runs_passed']}/{t['case_runs']} case runs pass{seeds} "
-        f"({t['checks_passed']}/{t['checks']} parity checks; {t['sanity']} sanity rows not counted)"
+        f"({t['checks_passed']}/{t['checks']} parity checks; "
+        f"{t['sanity']} sanity row{'' if t['sanity'] == 1 else 's'} not counted)"
     )
