@@ -9,8 +9,10 @@ torch). For an objective ``f`` (``<v, F(x)>`` for a random upstream ``v``) and a
 Its error has two parts, both measured rather than assumed:
 
 - truncation, ``h^2 f'''(x)[u, u, u] / 6``: ``D(2h) - D(h)`` is three times it (the next term is
-  ``O(h^4)``), so ``|D(2h) - D(h)|`` bounds it with room to spare; it also picks up a kink between
-  the sample points, which makes the difference large and the row lenient instead of false;
+  ``O(h^4)``), so ``|D(2h) - D(h)|`` bounds it with room to spare. A kink (ReLU, max, clip) between
+  the sample points usually makes the difference large and the row lenient; one within a small
+  fraction of ``h`` of ``x`` could still mislead it, which the small step makes rare (no oracle row
+  failed in the 100-seed sweep: 35,300 rows, worst budget 0.25);
 - rounding: each evaluation of ``f`` rounds at about ``eps * sum |v * F(x)|`` (``eps`` the float64
   unit roundoff), which the division by ``2h`` magnifies; ``ROUND_FACTOR`` covers the few roundings
   per output element of the deepest cases (checked by the 100-seed sweep recorded in
