@@ -85,3 +85,21 @@ def test_check_seeds_runs_every_case_over_n_seeds_and_leaves_sanity_rows_out(
     assert "over 2 seeds" in capsys.readouterr().out
     assert totals_line(rows).endswith("; 2 sanity rows not counted)")
     assert main(["check", "Sigmoid", "--seeds", "0"]) == 2
+
+
+def test_pytest_seeds_option_makes_every_case_test_run_each_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from parity_tests import registry
+
+    (case,) = registry.select(["activation_tanh"])
+    seen: list[int] = []
+
+    class Recording:
+        name, component, stem, chapter = case.name, case.component, case.stem, case.chapter
+
+        def run(self, dtype: str = "float64", device: str = "cpu", seed: int = 0) -> list[dict[str, Any]]:
+            seen.append(seed)
+            return case.run(dtype, device, seed)
+
+    monkeypatch.setattr(registry, "_suite_seeds", tuple(registry.seed_list(0, 3)))  # what ``--seeds 3`` sets
+    registry.assert_case_passes(Recording(), "float64")
+    assert seen == [0, 1, 2]
