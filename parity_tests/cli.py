@@ -21,7 +21,15 @@ from parity_tests import options
 from parity_tests.data import DataError
 from parity_tests.harness import DTYPES
 from parity_tests.mutation import Mutant
-from parity_tests.registry import UnknownComponentError, all_cases, devices, failure_table, select
+from parity_tests.registry import (
+    SelectionError,
+    UnknownComponentError,
+    all_cases,
+    devices,
+    failure_table,
+    seed_list,
+    select,
+)
 from parity_tests.summary import case_table, run_all, run_mutants, totals_line
 from parity_tests.textui import Progress, text_table
 
@@ -85,13 +93,20 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    seeds = seed_list(args.seed, args.seeds)
     cases = select(args.names)
     device_list = _devices(args.device)
     progress = Progress("check", enabled=sys.stderr.isatty())
-    rows = run_all(cases, dtypes=_dtypes(args.dtype), device_list=device_list, seed=args.seed, progress=progress)
+    rows = run_all(cases, dtypes=_dtypes(args.dtype), device_list=device_list, seeds=seeds, progress=progress)
 
     print(case_table(rows))
     print(f"\n{totals_line(rows)}")
+    if "float32" in _dtypes(args.dtype):
+        from parity_tests.calibration import recorded_floor_line
+
+        print(
+            recorded_floor_line() or "float32 detection floor: not recorded (python -m parity_tests.calibration floor)"
+        )
     failing = failure_table(rows.to_dict("records"))  # type: ignore[arg-type]
     if failing:
         print(f"\nFailing checks (budget_used > 1 means outside the tolerance):\n{failing}")
@@ -164,7 +179,14 @@ def _cases_of(mutant: Mutant) -> set[str]:
 
 
 def cmd_mutate(args: argparse.Namespace) -> int:
+    from parity_tests.mutation import MUTANT_COLUMNS, baseline_failures, outcome_counts
+
+    seed_list(args.seed)
     mutants = select_mutants(args.names)
+    problems = baseline_failures(mutants, seed=args.seed)
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise UsageError(f"baseline fails: nothing was tested (the unmutated selection fails: {shown})")
     progress = Progress("mutate", enabled=sys.stderr.isatty())
     # A planted bug often makes NaN or overflow: numpy's RuntimeWarnings about it are expected
     # and would bury the table, so they are counted and summed up in one line instead.
@@ -179,22 +201,26 @@ def cmd_mutate(args: argparse.Namespace) -> int:
         [
             r.name,
             f"#{r.book_bug}" if r.book_bug else "",
-            "caught" if r.caught else "MISSED",
+            r.expect,
+            r.outcome if r.caught else r.outcome.upper(),
             f"{r.failing_rows}/{r.total_rows}",
             r.evidence or r.description,
         ]
         for r in results
     ]
-    print(text_table(["mutant", "book bug", "verdict", "failing rows", "evidence (first failing check)"], body))
-    missed = [r.name for r in results if not r.caught]
+    print(text_table(["mutant", "book bug", "expect", "outcome", "failing rows", "evidence"], body))
+    counts = outcome_counts(results)
+    not_caught = [r.name for r in results if not r.caught]
     print(
-        f"\n{len(results) - len(missed)}/{len(results)} planted bugs caught."
-        + (f" Missed: {', '.join(missed)}" if missed else "")
+        f"\n{counts['caught']}/{len(results)} planted bugs caught by the check they declare; "
+        f"{counts['crashed']} crashed, {counts['missed']} missed (only a catch by the declared check counts)."
+        + (f" Not caught: {', '.join(not_caught)}" if not_caught else "")
     )
     if numeric:
         print(f"({len(numeric)} numpy RuntimeWarnings from the planted bugs were silenced.)")
-    _write_csv(pd.DataFrame([r.__dict__ for r in results]), args.csv)
-    return 1 if missed else 0
+    frame = pd.DataFrame([r.record() for r in results], columns=list(MUTANT_COLUMNS))
+    _write_csv(frame, args.csv)
+    return 1 if not_caught else 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -267,7 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("names", nargs="*", metavar="NAME")
     p.add_argument("--dtype", choices=[*DTYPES, "all"], default="float64", help="default float64 (the gate)")
     p.add_argument("--device", choices=["cpu", "cuda", "all"], default="cpu")
-    p.add_argument("--seed", type=options.seed, default=0, help="seed of every case's inputs (>= 0)")
+    p.add_argument("--seed", type=options.seed, default=0, help="the first seed of every case's inputs (>= 0)")
+    p.add_argument(
+        "--seeds", type=options.positive_int, default=1, metavar="N", help="run every case over N seeds from --seed"
+    )
     p.add_argument("--csv", metavar="PATH", help="write every result row to PATH")
     p.set_defaults(func=cmd_check)
 
@@ -328,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args.func(args))
-    except (UnknownComponentError, UsageError, DataError) as exc:
+    except (SelectionError, UsageError, DataError) as exc:
         print(f"dlfs-parity {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader went away (``dlfs-parity show Dense | head``): stop quietly

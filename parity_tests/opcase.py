@@ -9,8 +9,10 @@ both the same inputs, and emits one row per check:
 3. ``grad_<input>`` / ``grad_<param>``: backward of a random upstream gradient ``v`` (never ones:
    a sum hides transposes and softmax errors) against autograd.
 4. ``finite_difference`` (float64, CPU only): ``<u, J^T v>`` from the scratch backward against
-   ``(f(x + eps u) - f(x - eps u)) . v / (2 eps)`` for a random direction ``u``, for every
-   differentiable input and every parameter. This oracle knows nothing of torch.
+   the central difference of ``<v, f>`` along unit directions ``u`` (every axis of a small
+   tensor, random ones for a large tensor), with an error bar measured from two step sizes, for
+   every differentiable input and every parameter (``parity_tests.oracle``). This oracle knows
+   nothing of torch.
 """
 
 from __future__ import annotations
@@ -23,16 +25,8 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from parity_tests.harness import (
-    FD_EPS,
-    Comparison,
-    RowLog,
-    Tolerance,
-    compare,
-    fd_tolerance,
-    np_dtype,
-    tolerance_for,
-)
+from parity_tests import oracle
+from parity_tests.harness import Comparison, RowLog, Tolerance, compare, np_dtype, tolerance_for
 
 Array = npt.NDArray[Any]
 Row = dict[str, Any]
@@ -81,7 +75,10 @@ class TwinPair:
     """The two sides of a case behind one interface.
 
     ``scratch_backward(v)`` runs after ``scratch_forward`` and returns gradients keyed by the names
-    of the differentiable inputs and of the scratch module's parameters.
+    of the differentiable inputs and of the scratch module's parameters. ``fd_forward``, when
+    given, is the function whose derivative the scratch gradients are (the finite-difference
+    oracle's objective) where that is not ``scratch_forward`` itself: a state carried in from an
+    earlier batch held fixed, or a loss whose gradient is by design that of another value.
     """
 
     scratch_forward: Callable[[dict[str, Array]], Array]
@@ -89,6 +86,7 @@ class TwinPair:
     torch_forward: Callable[[dict[str, torch.Tensor]], torch.Tensor]
     scratch_module: Any = None
     torch_module: torch.nn.Module | None = None
+    fd_forward: Callable[[dict[str, Array]], Array] | None = None
 
 
 def module_pair(scratch: Any, torch_module: torch.nn.Module, input_name: str = "input") -> TwinPair:
@@ -224,9 +222,7 @@ class OpCase:
                 row(grad_check_name(n), n, self._grad_comparison(grads_s, n, ref, tol, dt))
 
         if self.fd and dtype == "float64" and device == "cpu":
-            magnitude = float(np.sum(np.abs(v.astype(np.float64) * out_s)))
-            fd_tol = fd_tolerance(magnitude)
-            for target, comp in self._finite_differences(pair, inputs, v, grads_s, rng, fd_tol):
+            for target, (comp, fd_tol) in self._finite_differences(pair, inputs, v, grads_s, rng).items():
                 row("finite_difference", target, comp, fd_tol)
         return log.rows
 
@@ -238,15 +234,6 @@ class OpCase:
             return Comparison.failure(f"scratch wrote no gradient for {name!r}")
         return dtype_failure(grads[name], dt) or compare(grads[name], ref, tol)
 
-    @staticmethod
-    def _fd_comparison(grads: Mapping[str, Array], name: str, u: Array, numeric: float, tol: Tolerance) -> Comparison:
-        """``<u, grad>`` against the numeric directional derivative; a missing or misshapen grad fails."""
-        if name not in grads:
-            return Comparison.failure(f"scratch wrote no gradient for {name!r}")
-        if np.shape(grads[name]) != u.shape:
-            return Comparison.failure(f"gradient of {name!r} has shape {np.shape(grads[name])}, expected {u.shape}")
-        return compare(float(np.sum(u * grads[name])), numeric, tol)
-
     def _finite_differences(
         self,
         pair: TwinPair,
@@ -254,29 +241,41 @@ class OpCase:
         v: Array,
         grads: Mapping[str, Array],
         rng: np.random.Generator,
-        tol: Tolerance,
-    ) -> list[tuple[str, Comparison]]:
-        """Directional derivatives of ``<v, f>`` along random ``u``, analytic against numeric."""
-        out: list[tuple[str, Comparison]] = []
+    ) -> dict[str, tuple[Comparison, Tolerance]]:
+        """The oracle's comparison per differentiable input and parameter (see ``parity_tests.oracle``)."""
+        forward = pair.fd_forward or pair.scratch_forward
+        magnitude = float(np.sum(np.abs(v * forward(inputs))))
+        out: dict[str, tuple[Comparison, Tolerance]] = {}
 
-        def objective(ins: dict[str, Array]) -> float:
-            return float(np.sum(v * pair.scratch_forward(ins)))
+        def check(name: str, x: Array, objective: Callable[[Array], float]) -> None:
+            if name not in grads:
+                out[name] = (Comparison.failure(f"scratch wrote no gradient for {name!r}"), oracle.fail_tolerance())
+                return
+            if np.shape(grads[name]) != x.shape:
+                note = f"gradient of {name!r} has shape {np.shape(grads[name])}, expected {x.shape}"
+                out[name] = (Comparison.failure(note), oracle.fail_tolerance())
+                return
+            dirs = oracle.directions(x.shape, rng)
+            analytic = dirs.reshape(len(dirs), -1) @ np.asarray(grads[name], dtype=np.float64).ravel()
+            out[name] = oracle.judge(analytic, oracle.central_differences(objective, x, dirs, magnitude))
 
         for n, spec in self.inputs.items():
-            if not spec.grad:
-                continue
-            u = rng.standard_normal(inputs[n].shape)
-            plus = objective({**inputs, n: inputs[n] + FD_EPS * u})
-            minus = objective({**inputs, n: inputs[n] - FD_EPS * u})
-            out.append((n, self._fd_comparison(grads, n, u, (plus - minus) / (2 * FD_EPS), tol)))
+            if spec.grad:
+
+                def of_input(x: Array, n: str = n) -> float:
+                    return float(np.sum(v * forward({**inputs, n: x})))
+
+                check(n, inputs[n], of_input)
         if pair.scratch_module is not None:
             for n, p in pair.scratch_module.named_parameters():
-                u = rng.standard_normal(p.data.shape)
                 original = p.data
-                p.data = original + FD_EPS * u
-                plus = objective(inputs)
-                p.data = original - FD_EPS * u
-                minus = objective(inputs)
-                p.data = original
-                out.append((n, self._fd_comparison(grads, n, u, (plus - minus) / (2 * FD_EPS), tol)))
+
+                def objective(x: Array, p: Any = p) -> float:
+                    p.data = x
+                    return float(np.sum(v * forward(inputs)))
+
+                try:
+                    check(n, original, objective)
+                finally:
+                    p.data = original
         return out

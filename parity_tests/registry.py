@@ -28,8 +28,40 @@ class Case(Protocol):
     def run(self, dtype: str = "float64", device: str = "cpu", seed: int = 0) -> list[dict[str, Any]]: ...
 
 
-class UnknownComponentError(ValueError):
+class SelectionError(ValueError):
+    """A selection of cases that cannot run as asked (unknown name, bad seed): a usage error."""
+
+
+class UnknownComponentError(SelectionError):
     """A name given on the command line matches no case, component, stem or chapter."""
+
+
+class BadSeedError(SelectionError):
+    """A seed or seed count that no generator takes (negative, or a count below 1)."""
+
+
+def seed_list(seed: int = 0, count: int = 1) -> list[int]:
+    """The seeds ``seed, seed + 1, ..., seed + count - 1``; raises ``BadSeedError`` naming a bad value."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise BadSeedError(f"seed must be an integer >= 0, got {seed!r}")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise BadSeedError(f"the number of seeds must be an integer >= 1, got {count!r}")
+    return list(range(seed, seed + count))
+
+
+#: Seeds every ``assert_case_passes`` runs (pytest's ``--seeds N`` sets them once, at start-up).
+_suite_seeds: tuple[int, ...] = (0,)
+
+
+def set_suite_seeds(count: int) -> None:
+    """Make the suite's case tests run seeds ``0..count-1`` (called once by ``conftest.py``)."""
+    global _suite_seeds
+    _suite_seeds = tuple(seed_list(0, count))
+
+
+def suite_seeds() -> tuple[int, ...]:
+    """The seeds the suite's case tests run (``(0,)`` unless pytest got ``--seeds``)."""
+    return _suite_seeds
 
 
 @lru_cache(maxsize=1)
@@ -90,17 +122,24 @@ def run_cases(
     seed: int = 0,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> pd.DataFrame:
-    """Run cases x dtypes x devices; return all rows as a DataFrame (columns of ``make_row``)."""
+    """Run cases x dtypes x devices; return all rows as a DataFrame (columns of ``make_row``).
+
+    Torch's deterministic-algorithms flag is on while the cases run and restored afterwards.
+    """
     import torch
 
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(True)
     rows: list[dict[str, Any]] = []
     jobs = [(c, d, dev) for c in cases for dev in device_list for d in dtypes]
-    for i, (case, dtype, device) in enumerate(jobs):
-        if progress is not None:
-            progress(i, len(jobs), f"{case.name} {dtype} {device}")
-        rows.extend(case.run(dtype=dtype, device=device, seed=seed))
+    try:
+        for i, (case, dtype, device) in enumerate(jobs):
+            if progress is not None:
+                progress(i, len(jobs), f"{case.name} {dtype} {device}")
+            rows.extend(case.run(dtype=dtype, device=device, seed=seed))
+    finally:
+        torch.use_deterministic_algorithms(was_deterministic)
     if progress is not None:
         progress(len(jobs), len(jobs), "done")
     return pd.DataFrame(rows)
@@ -127,8 +166,9 @@ def case_params(stem: str) -> list[Any]:
 
 
 def assert_case_passes(case: Case, dtype: str, device: str = "cpu") -> None:
-    """Run a case and fail with the table of its failing rows, if any."""
-    rows = case.run(dtype=dtype, device=device, seed=0)
-    assert rows, f"{case.name} produced no rows"
-    failing = failure_table(rows)
-    assert not failing, f"{case.name} ({dtype}) failed:\n{failing}"
+    """Run a case over the suite's seeds; fail with the table of its failing rows, if any."""
+    for seed in suite_seeds():
+        rows = case.run(dtype=dtype, device=device, seed=seed)
+        assert rows, f"{case.name} produced no rows"
+        failing = failure_table(rows)
+        assert not failing, f"{case.name} ({dtype}, seed {seed}) failed:\n{failing}"

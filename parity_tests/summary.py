@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from parity_tests.harness import Comparison, Tolerance, make_row
+from parity_tests.harness import SANITY_CHECKS, Comparison, Tolerance, make_row
 from parity_tests.mutation import Mutant, MutantResult, run_mutant
 from parity_tests.opcase import OpCase
 from parity_tests.registry import Case, run_cases
@@ -36,21 +36,23 @@ def run_all(
     seed: int = 0,
     progress: Callable[[int, int, str], None] | None = None,
     seconds: dict[str, float] | None = None,
+    seeds: Sequence[int] | None = None,
 ) -> pd.DataFrame:
-    """``registry.run_cases``, one case x dtype x device at a time, a raising case becoming an error row.
+    """``registry.run_cases``, one case x dtype x device x seed at a time, a raising case becoming an error row.
 
-    ``seconds``, when given, receives the wall time each case took (summed over its runs).
+    ``seeds`` (default ``[seed]``) are the seeds each case runs. ``seconds``, when given, receives
+    the wall time each case took (summed over its runs).
     """
     frames: list[pd.DataFrame] = []
-    jobs = [(c, dev, d) for c in cases for dev in device_list for d in dtypes]
-    for i, (case, device, dtype) in enumerate(jobs):
+    jobs = [(c, dev, d, s) for c in cases for dev in device_list for d in dtypes for s in (seeds or [seed])]
+    for i, (case, device, dtype, s) in enumerate(jobs):
         if progress is not None:
-            progress(i, len(jobs), f"{case.name} {dtype} {device}")
+            progress(i, len(jobs), f"{case.name} {dtype} {device} seed {s}")
         start = time.perf_counter()
         try:
-            frames.append(run_cases([case], dtypes=[dtype], device_list=[device], seed=seed))
+            frames.append(run_cases([case], dtypes=[dtype], device_list=[device], seed=s))
         except Exception as exc:  # one broken case must not hide the others' results
-            frames.append(pd.DataFrame([error_row(case, dtype, device, seed, exc)]))
+            frames.append(pd.DataFrame([error_row(case, dtype, device, s, exc)]))
         if seconds is not None:
             seconds[case.name] = seconds.get(case.name, 0.0) + time.perf_counter() - start
     if progress is not None:
@@ -77,7 +79,7 @@ def run_mutants(
     first_catch: bool = False,
     cost: Mapping[str, float] | None = None,
 ) -> list[MutantResult]:
-    """``mutation.run_mutant`` for each; one that cannot run (its components select nothing) is missed.
+    """``mutation.run_mutant`` for each; one that cannot run at all counts as crashed.
 
     ``first_catch`` stops each mutant at the first case that catches it (the quick mode), trying
     the cases in order of ``cost`` (seconds per case name, e.g. from ``run_all``): the verdict is
@@ -90,20 +92,30 @@ def run_mutants(
         try:
             results.append(_first_catch(m, seed, cost) if first_catch else run_mutant(m, seed=seed))
         except Exception as exc:
-            results.append(MutantResult(m.name, m.description, m.book_bug, False, 0, 0, f"could not run: {exc}"))
+            note = f"could not run: {type(exc).__name__}: {exc}"
+            results.append(MutantResult(m.name, m.description, m.book_bug, False, 0, 0, note, 1, m.expect))
     if progress is not None:
         progress(len(mutants), len(mutants), "done")
     return results
 
 
+def row_kinds(rows: pd.DataFrame) -> pd.Series:
+    """Each row's kind (``parity`` or ``sanity``); rows written before the column existed get it from their check."""
+    if "kind" in rows.columns:
+        return rows["kind"].fillna("parity")
+    return rows["check"].map(lambda c: "sanity" if c in SANITY_CHECKS else "parity")
+
+
 def _worst(group: pd.DataFrame) -> pd.Series:
-    budgets = group["budget_used"].astype(float).replace(np.nan, np.inf)
-    worst = group.iloc[int(np.argmax(budgets.to_numpy()))] if len(group) else None
+    parity = group[row_kinds(group) == "parity"] if len(group) else group
+    budgets = parity["budget_used"].astype(float).replace(np.nan, np.inf)
+    worst = parity.iloc[int(np.argmax(budgets.to_numpy()))] if len(parity) else None
     return pd.Series(
         {
-            "checks": len(group),
-            "passed_checks": int(group["passed"].astype(bool).sum()),
-            "worst_budget": float(budgets.max()) if len(group) else 0.0,
+            "checks": len(parity),
+            "passed_checks": int(parity["passed"].astype(bool).sum()),
+            "sanity_checks": len(group) - len(parity),
+            "worst_budget": float(budgets.max()) if len(parity) else 0.0,
             "worst_check": f"{worst['check']}[{worst['target']}]" if worst is not None else "",
             "passed": bool(group["passed"].astype(bool).all()),
         }
@@ -111,9 +123,14 @@ def _worst(group: pd.DataFrame) -> pd.Series:
 
 
 def summarize(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """One line per group of ``by``: checks, passed checks, the worst budget and where, PASS/FAIL."""
+    """One line per group of ``by``: parity checks, those passed, sanity rows, the worst budget and where, PASS/FAIL.
+
+    ``checks``, ``passed_checks`` and ``worst_budget`` count parity rows only; ``passed`` needs every
+    row, sanity rows included (a failed copy makes the whole run meaningless).
+    """
+    columns = [*by, "checks", "passed_checks", "sanity_checks", "worst_budget", "worst_check", "passed"]
     if rows.empty:
-        return pd.DataFrame(columns=[*by, "checks", "passed_checks", "worst_budget", "worst_check", "passed"])
+        return pd.DataFrame(columns=columns)
     groups = rows.groupby(by, sort=False)
     parts = [pd.concat([pd.Series(dict(zip(by, key, strict=True))), _worst(g)]) for key, g in groups]
     return pd.DataFrame(parts).reset_index(drop=True)
@@ -123,7 +140,7 @@ CASE_KEYS = ["component", "case", "dtype", "device"]
 
 
 def case_table(rows: pd.DataFrame) -> str:
-    """The ``check`` table: one line per case x dtype x device."""
+    """The ``check`` table: one line per case x dtype x device (over every seed run)."""
     s = summarize(rows, CASE_KEYS)
     body = [
         [
@@ -141,10 +158,35 @@ def case_table(rows: pd.DataFrame) -> str:
     return text_table(["component", "case", "dtype", "device", "checks", "worst budget", "worst check", "result"], body)
 
 
+def pass_totals(rows: pd.DataFrame) -> dict[str, int]:
+    """The pass counts every report and CLI line shows, sanity rows left out.
+
+    Keys: ``case_runs`` / ``case_runs_passed`` (case x dtype x device x seed; a run passes when
+    every row does, sanity rows included), ``checks`` / ``checks_passed`` (parity rows only),
+    ``sanity`` (rows that compare a thing with itself, not counted), ``seeds``.
+    """
+    if rows.empty:
+        return dict.fromkeys(("case_runs", "case_runs_passed", "checks", "checks_passed", "sanity", "seeds"), 0)
+    passed = rows["passed"].astype(bool)
+    parity = row_kinds(rows) == "parity"
+    keys = [*CASE_KEYS, "seed"] if "seed" in rows.columns else CASE_KEYS
+    runs = passed.groupby([rows[k] for k in keys], sort=False).all()
+    return {
+        "case_runs": len(runs),
+        "case_runs_passed": int(runs.sum()),
+        "checks": int(parity.sum()),
+        "checks_passed": int((passed & parity).sum()),
+        "sanity": int((~parity).sum()),
+        "seeds": int(rows["seed"].nunique()) if "seed" in rows.columns else 1,
+    }
+
+
 def totals_line(rows: pd.DataFrame) -> str:
-    """``12/12 cases pass (84/84 checks)`` over case x dtype x device groups."""
-    s = summarize(rows, CASE_KEYS)
+    """``12/12 case runs pass (84/84 parity checks; 9 sanity rows not counted)``."""
+    t = pass_totals(rows)
+    seeds = f" over {t['seeds']} seeds" if t["seeds"] > 1 else ""
     return (
-        f"{int(s['passed'].sum())}/{len(s)} case runs pass "
-        f"({int(rows['passed'].astype(bool).sum()) if len(rows) else 0}/{len(rows)} checks)"
+        f"{t['case_runs_passed']}/{t['case_runs']} case runs pass{seeds} "
+        f"({t['checks_passed']}/{t['checks']} parity checks; "
+        f"{t['sanity']} sanity row{'' if t['sanity'] == 1 else 's'} not counted)"
     )

@@ -72,12 +72,24 @@ def _square_raises(x: np.ndarray) -> np.ndarray:
     raise RuntimeError("planted crash, unrelated to any maths")
 
 
-def test_a_mutant_caught_only_by_a_crash_is_told_apart_from_one_caught_by_a_check() -> None:
+def test_a_crash_is_not_a_catch_and_only_the_declared_check_counts() -> None:
     crash = Mutant("square_raises", "square raises", sf, "square", _square_raises, ("square",))
     wrong = Mutant("square_doubles", "square returns 2x^2", sf, "square", lambda x: 2 * x * x, ("square",))
-    crashed, checked = run_mutant(crash), run_mutant(wrong)
-    assert crashed.caught and crashed.crashed == 1 and not crashed.caught_by_a_check
-    assert checked.caught and checked.crashed == 0 and checked.caught_by_a_check
+    wrong_family = Mutant(
+        "square_doubles_t", "as above", sf, "square", lambda x: 2 * x * x, ("square",), None, "lockstep"
+    )
+    crashed, checked, other = run_mutant(crash), run_mutant(wrong), run_mutant(wrong_family)
+    assert (crashed.outcome, crashed.caught, crashed.crashed, crashed.failing_rows) == ("crashed", False, 1, 0)
+    assert (checked.outcome, checked.caught, checked.crashed) == ("caught", True, 0)
+    assert checked.failing_rows > 0 and checked.evidence.startswith("square forward")
+    assert (other.outcome, other.failing_rows) == ("missed", 0)
+    assert other.other_failing == checked.failing_rows + checked.other_failing
+    assert "only other checks failed" in other.evidence
+
+
+def test_a_mutant_must_declare_a_known_check_family() -> None:
+    with pytest.raises(ValueError, match="expect must be one of"):
+        Mutant("m", "d", sf, "square", _square_raises, ("square",), expect="forward")
 
 
 def _upcast_sigmoid(x: np.ndarray) -> np.ndarray:

@@ -6,8 +6,9 @@ named expression, written once as a Python function of its leaves, is built with
 
 - ``forward``: the expression's value.
 - ``grad_<leaf>``: each leaf's gradient after ``out.backward(g)`` with a random upstream ``g``.
-- ``finite_difference`` (float64, CPU): each leaf's gradient against the central difference
-  ``g (f(x + eps) - f(x - eps)) / (2 eps)`` of the scratch forward. This oracle knows no torch.
+- ``finite_difference`` (float64, CPU): each leaf's gradient against the central difference of
+  ``g f`` from the scratch forward, with an error bar from two step sizes (``parity_tests.oracle``).
+  This oracle knows no torch.
 
 float32: the scratch twin computes with Python floats, which are float64; there is no float32
 scratch to compare. The float32 rows therefore run the torch twin in float32 from the same
@@ -27,16 +28,8 @@ import torch
 
 import scratch.autodiff as sad
 import torch_ref.autodiff as tad
-from parity_tests.harness import (
-    FD_EPS,
-    Comparison,
-    Tolerance,
-    compare,
-    fd_tolerance,
-    make_row,
-    np_dtype,
-    tolerance_for,
-)
+from parity_tests import oracle
+from parity_tests.harness import Comparison, Tolerance, compare, make_row, np_dtype, tolerance_for
 
 Row = dict[str, Any]
 ANY = (-2.0, 2.0)  # leaves used only where every real is in the domain
@@ -110,12 +103,14 @@ class AutodiffCase:
             row(f"grad_{n}", n, compare(leaves_s[n].grad, leaves_t[n].grad, tol))
 
         if dtype == "float64" and device == "cpu":
-            fd_tol = fd_tolerance(abs(g * out_s.value))
             for n, v in values.items():
-                plus = self.scratch_value({**values, n: v + FD_EPS})
-                minus = self.scratch_value({**values, n: v - FD_EPS})
-                numeric = g * (plus - minus) / (2 * FD_EPS)
-                row("finite_difference", n, compare(leaves_s[n].grad, numeric, fd_tol), fd_tol)
+
+                def objective(x: np.ndarray, n: str = n) -> float:
+                    return g * self.scratch_value({**values, n: float(x[0])})
+
+                estimate = oracle.central_differences(objective, np.array([v]), np.ones((1, 1)), abs(g * out_s.value))
+                comp, fd_tol = oracle.judge(np.array([leaves_s[n].grad]), estimate)
+                row("finite_difference", n, comp, fd_tol)
         return rows
 
 

@@ -39,10 +39,18 @@ def _layer_case(cell: str, carried: bool) -> OpCase:
         twin = tc.RecurrentLayer(cell, I, H, O)
         warm = rng.standard_normal((N + 2, L - 1, I))  # a batch of another shape sets the carried state
 
+        held: dict[str, Any] = {}
+
         def scratch_forward(ins: dict[str, Array]) -> Array:
             scratch.reset_state()
             if carried:
                 scratch.forward(warm.astype(ins["input"].dtype))
+                held["state"] = scratch.state
+            return scratch.forward(ins["input"])
+
+        def fd_forward(ins: dict[str, Array]) -> Array:
+            # the carried state is detached: the oracle holds it fixed, a constant input
+            scratch.state = held["state"]
             return scratch.forward(ins["input"])
 
         def scratch_backward(v: Array) -> dict[str, Array]:
@@ -54,7 +62,8 @@ def _layer_case(cell: str, carried: bool) -> OpCase:
                 twin(torch.tensor(warm, dtype=ins["input"].dtype, device=ins["input"].device))
             return twin(ins["input"])
 
-        return TwinPair(scratch_forward, scratch_backward, torch_forward, scratch, twin)
+        fd = fd_forward if carried else None
+        return TwinPair(scratch_forward, scratch_backward, torch_forward, scratch, twin, fd)
 
     return OpCase(
         name=f"recurrent_layer_{cell}{'_carried' if carried else ''}",
@@ -64,9 +73,6 @@ def _layer_case(cell: str, carried: bool) -> OpCase:
         op_class="recurrent",
         inputs={"input": InputSpec((N, L, I))},
         build=build,
-        # With a carried state, the finite difference of a weight also moves the warm-up batch's
-        # state, a path the detached state deliberately cuts: only the torch checks apply.
-        fd=not carried,
     )
 
 

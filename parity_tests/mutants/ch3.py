@@ -149,6 +149,7 @@ MUTANTS = [
         "_improved",
         _never_improves_after_first,
         ("trainer",),
+        expect="trajectory",
     ),
     Mutant(
         "book_early_stopping_restore",

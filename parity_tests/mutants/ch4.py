@@ -1,7 +1,8 @@
 """Planted bugs in the chapter 4 twins: ReLU, softmax, momentum, dropout, decay, Glorot.
 
 Each replaces one function or method of the scratch twin; the registry cases named in
-``components`` must catch it. Two of them are the book's own bugs (numbers of the errata, ``parity_tests/errata.py``).
+``components`` must catch it. Two of them are the book's own bugs
+(``book_bug``: 2, ReLU's always-open mask; 8, Glorot's std without the square root).
 """
 
 from __future__ import annotations

@@ -72,6 +72,7 @@ MUTANTS = [
         "train_step",
         _clip_after_update,
         ("charlm_train_book",),
+        expect="trajectory",
     ),
     Mutant(
         "adagrad_eps_swapped",

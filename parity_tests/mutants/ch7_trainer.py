@@ -59,6 +59,7 @@ MUTANTS = [
         "train_step",
         decay_stepped_per_batch,
         ("PyTorchTrainer",),
+        expect="trajectory",
     ),
     Mutant(
         "pytorch_trainer_evaluates_in_train_mode",
@@ -67,6 +68,7 @@ MUTANTS = [
         "evaluate",
         evaluate_in_train_mode,
         ("PyTorchTrainer",),
+        expect="trajectory",
     ),
     Mutant(
         "ch7_eval_mode_sticks",

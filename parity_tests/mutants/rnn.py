@@ -1,6 +1,6 @@
 """Planted bugs in the chapter 6 recurrent twins (``scratch/rnn_cells.py``, ``scratch/rnn.py``).
 
-Two of them are the book's own GRU bugs (errata 3 and 4, ``parity_tests/errata.py``), planted in the book-form
+Two of them are the book's own GRU bugs (``book_bug`` 3 and 4), planted in the book-form
 GRU (``reset_after=False``); the others are classic slips: the book's LSTM gate order read in
 PyTorch's layout, and backpropagation through time that forgets to carry ``dh`` backwards.
 """
