@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from scratch._checks import Array, check_input
+from scratch._checks import Array, check_input, check_shape
 from scratch.operations import Operation
 
 
@@ -95,18 +95,19 @@ class MaxPool2d(_Pool2d):
         return np.take_along_axis(flat, self._argmax[..., None], axis=-1)[..., 0]
 
     def _tiled_output(self) -> Array:
-        """The shortcut forward: a running maximum over the ``k*k`` views; ``_argmax`` is the first
-        view that holds it (views are visited in window order, ties keep the earlier one)."""
-        x = check_input(self.input, ("N", "C", "H", "W"), "MaxPool2d input")
+        """The shortcut forward: the maximum of the ``k*k`` views; ``_argmax`` is the first view
+        that holds it (set from the last view to the first, so a tie ends on the earliest: PyTorch's rule)."""
+        x = self.input  # checked by ``forward``; only the rank is left to check
+        check_shape(x, ("N", "C", "H", "W"), "MaxPool2d input")
         if min(x.shape[2:]) < self.kernel_size:
             raise ValueError(f"MaxPool2d input {x.shape[2:]} is smaller than the window {self.kernel_size}")
         tiles = self._tiles(x)
         best = tiles[0].copy()  # (N, C, OH, OW)
-        self._argmax = np.zeros(best.shape, dtype=np.intp)
-        for index, tile in enumerate(tiles[1:], start=1):
-            larger = tile > best  # strictly larger: a tie keeps the first maximum (PyTorch's rule)
-            np.copyto(best, tile, where=larger)
-            self._argmax[larger] = index
+        for tile in tiles[1:]:
+            np.maximum(best, tile, out=best)
+        self._argmax = np.full(best.shape, len(tiles) - 1, dtype=np.intp)
+        for index in range(len(tiles) - 2, -1, -1):
+            np.copyto(self._argmax, index, where=tiles[index] == best)
         return best
 
     def _input_grad(self, grad_output: Array) -> Array:
@@ -136,7 +137,8 @@ class AvgPool2d(_Pool2d):
 
     def _output(self) -> Array:
         if self._tiled():  # the sum of the k*k views, then one division
-            x = check_input(self.input, ("N", "C", "H", "W"), "AvgPool2d input")
+            x = self.input  # checked by ``forward``; only the rank is left to check
+            check_shape(x, ("N", "C", "H", "W"), "AvgPool2d input")
             if min(x.shape[2:]) < self.kernel_size:
                 raise ValueError(f"AvgPool2d input {x.shape[2:]} is smaller than the window {self.kernel_size}")
             tiles = self._tiles(x)
