@@ -71,7 +71,7 @@ def peaks_line(book: pd.DataFrame) -> str:
         return ""
     peaks = book.drop_duplicates(["dtype", "threads"])
     parts = [f"{r.dtype}, {r.threads} thread(s): {r.peak_gflops:.0f} GFLOP/s" for r in peaks.itertuples()]
-    return "NumPy's GEMM peak in this run (square A @ B, n = 512 and 1024): " + "; ".join(parts) + "."
+    return "NumPy's GEMM peak in this run (the fastest square A @ B, n = 512 and 1024): " + "; ".join(parts) + "."
 
 
 def _book_body(book: pd.DataFrame) -> list[list[object]]:
