@@ -69,8 +69,8 @@ PIECES = {
     "gemm_forward": "forward: GEMM W2 @ cols",
     "forward": "forward, whole",
     "gemm_grad_weight": "backward: grad_weight GEMMs G3 @ cols^T and batch sum",
-    "gemm_grad_input": "backward: grad_input GEMM W2^T @ G3 (G3 widened to the padded width)",
-    "col2im": "backward: col2im, kH*kW adds of rows as long as the padded image",
+    "gemm_grad_input": "backward: grad_input GEMM W2^T @ G3",
+    "col2im": "backward: col2im, kH*kW strided adds",
     "backward": "backward, whole",
     "scratch_forward_backward": "scratch forward+backward",
     "torch_forward_backward": "torch forward+backward",
@@ -242,11 +242,7 @@ def breakdown(dtype: str = "float32", shape: str = "deep", threads: int = 1, min
     g3 = g.reshape(n, c_out, -1)  # (N, C_out, OH*OW)
     w2 = weight.reshape(c_out, -1)  # (C_out, C*kH*kW)
     xp = _pad(x, p)  # (N, C, H+2p, W+2p)
-    oh, ow = out.shape[2:]
-    wide = np.zeros((n, c_out, oh, xp.shape[3]), dtype=g.dtype)  # stride 1: the gradient widened as _grad_input does
-    wide[..., :ow] = g
-    wide3 = wide.reshape(n, c_out, -1)  # (N, C_out, OH*Wp)
-    dcols = (w2.T @ wide3).reshape(n, c, kh, kw, oh, xp.shape[3])  # (N, C, kH, kW, OH, Wp)
+    dcols = (w2.T @ g3).reshape(n, c, kh, kw, *out.shape[2:])  # (N, C, kH, kW, OH, OW)
     whole, _ = timed_callables(_case(SHAPES[shape]), dtype)
     fns: dict[str, Callable[[], object]] = {
         "pad": lambda: _pad(x, p),
@@ -254,7 +250,7 @@ def breakdown(dtype: str = "float32", shape: str = "deep", threads: int = 1, min
         "gemm_forward": lambda: np.matmul(w2, cache.cols),
         "forward": lambda: conv2d_forward(x, weight, None, s, p),
         "gemm_grad_weight": lambda: _grad_weight(g3, cache),
-        "gemm_grad_input": lambda: np.matmul(w2.T, wide3),
+        "gemm_grad_input": lambda: np.matmul(w2.T, g3),
         "col2im": lambda: _col2im(dcols, xp.shape, s),
         "backward": lambda: conv2d_backward(g, cache),
         "scratch_forward_backward": whole["scratch_forward_backward"],

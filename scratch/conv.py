@@ -100,44 +100,14 @@ def _im2col(xp: Array, kh: int, kw: int, s: int) -> Array:
 def _col2im(dcols: Array, padded_shape: tuple[int, ...], s: int) -> Array:
     """Adjoint of ``_im2col``: sum ``(N, C, kH, kW, OH, OW)`` back into ``(N, C, Hp, Wp)``.
 
-    One strided slice-add per kernel offset (kH*kW of them), never a loop over pixels::
-
-        out[:, :, i + s*y, j + s*x] += dcols[:, :, i, j, y, x]
-
-    At stride 1 ``_grad_input`` may pass the columns *wide*, ``(N, C, kH, kW, OH, Wp)``, their
-    columns ``x >= OW`` zero (``_wide_col2im``).
+    One strided slice-add per kernel offset (kH*kW of them), never a loop over pixels.
     """
     _, _, kh, kw, oh, ow = dcols.shape
-    if s == 1 and ow == padded_shape[3]:
-        return _wide_col2im(dcols, padded_shape)
     out = np.zeros(padded_shape, dtype=dcols.dtype)
     for i in range(kh):
         for j in range(kw):
             out[:, :, i : i + s * (oh - 1) + 1 : s, j : j + s * (ow - 1) + 1 : s] += dcols[:, :, i, j]
     return out
-
-
-def _wide_col2im(dcols: Array, padded_shape: tuple[int, ...]) -> Array:
-    """``_col2im`` at stride 1 with rows as long as the padded image (the same sums, faster).
-
-    Read each padded image flat, ``q = Y * Wp + X``: the element ``(y, x)`` of kernel offset
-    ``(i, j)`` lands at ``q = (y + i) * Wp + x + j = (i * Wp + j) + (y * Wp + x)``. With the
-    columns laid out ``Wp`` wide (``(OH, Wp)`` per offset, zero where ``x >= OW``), each offset is
-    one add of a contiguous run of ``OH * Wp`` values at offset ``i * Wp + j``: runs of hundreds of
-    elements instead of ``OH * kH * kW`` rows of ``OW``. The zero columns add 0 to the start of
-    the next row (``kW - 1`` spare slots at the end take the last ones). Each output element gets
-    the same terms in the same order as the strided form.
-    """
-    n, c, kh, kw, oh, wp = dcols.shape
-    hp = padded_shape[2]
-    run = oh * wp
-    src = dcols.reshape(n, c, kh, kw, run)  # (N, C, kH, kW, OH*Wp)
-    flat = np.zeros((n, c, hp * wp + kw - 1), dtype=dcols.dtype)  # (N, C, Hp*Wp + spare)
-    for i in range(kh):
-        for j in range(kw):
-            start = i * wp + j
-            flat[:, :, start : start + run] += src[:, :, i, j]
-    return flat[:, :, : hp * wp].reshape(n, c, hp, wp)
 
 
 def _upstream_columns(grad_output: Array) -> Array:
@@ -158,26 +128,12 @@ def _grad_bias(grad_output: Array) -> Array:
 
 
 def _grad_input(g3: Array, output_hw: tuple[int, int], cache: ConvCache) -> Array:
-    """``dcols[n] = W2^T @ G3[n]``, then col2im and crop the padding.
-
-    At stride 1 the upstream gradient is first widened to the padded width, ``(N, C_out, OH, Wp)``
-    with zero columns (a small copy), so that the GEMM writes the columns in ``_wide_col2im``'s
-    layout: its runs are long where the strided slice-adds ran ``OW`` at a time.
-    """
+    """``dcols[n] = W2^T @ G3[n]``, then col2im and crop the padding."""
     n, c, h, w = cache.input_shape
     c_out, _, kh, kw = cache.weight.shape
     p, s = cache.padding, cache.stride
-    oh, ow = output_hw
-    w2t = cache.weight.reshape(c_out, -1).T  # (C*kH*kW, C_out)
-    if s == 1:
-        wide = np.zeros((n, c_out, oh, w + 2 * p), dtype=g3.dtype)  # (N, C_out, OH, Wp)
-        wide[..., :ow] = g3.reshape(n, c_out, oh, ow)
-        dcols = np.matmul(w2t, wide.reshape(n, c_out, -1))  # (N, C*kH*kW, OH*Wp)
-        cols_hw = (oh, w + 2 * p)
-    else:
-        dcols = np.matmul(w2t, g3)  # (N, C*kH*kW, OH*OW)
-        cols_hw = (oh, ow)
-    dxp = _col2im(dcols.reshape(n, c, kh, kw, *cols_hw), (n, c, h + 2 * p, w + 2 * p), s)  # (N, C, Hp, Wp)
+    dcols = np.matmul(cache.weight.reshape(c_out, -1).T, g3)  # (N, C*kH*kW, OH*OW)
+    dxp = _col2im(dcols.reshape(n, c, kh, kw, *output_hw), (n, c, h + 2 * p, w + 2 * p), s)  # (N, C, Hp, Wp)
     return dxp[:, :, p : p + h, p : p + w]
 
 
