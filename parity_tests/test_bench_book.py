@@ -97,3 +97,16 @@ def test_check_restores_torch_deterministic_flag() -> None:
     assert not torch.are_deterministic_algorithms_enabled()
     run_cases(select(["activation_sigmoid"]), dtypes=("float64",))
     assert not torch.are_deterministic_algorithms_enabled()  # later benchmarks run the usual kernels
+
+
+def test_speed_section_leads_with_the_book_sizes_and_ends_with_the_test_shapes() -> None:
+    book = pd.DataFrame([dict.fromkeys(bench_book.COLUMNS, 1.0) | {"case": "LSTM_book", "family": "recurrent"}])
+    book = book.assign(dtype="float64", threads=1, verdict="met", noisy=False, flops_formula="6*N*L*G*H*(I+H)")
+    models = pd.DataFrame([dict.fromkeys(bench_models.COLUMNS, 1.0) | {"model": "ch4_mnist_mlp", "what": "epoch"}])
+    models = models.assign(dtype="float64", threads=1, verdict="met", steps=67)
+    shapes = pd.DataFrame([{"case": "lstm_n3_l50", "dtype": "float64", "threads": 1, "phase": "forward_backward"}])
+    shapes = shapes.assign(scratch_median_s=1e-3, torch_median_s=1e-3, ratio=1.0)
+    text = bench_speed.speed_markdown(book, models, shapes)
+    book_at, models_at, appendix_at = text.index("LSTM_book"), text.index("ch4_mnist_mlp"), text.index("lstm_n3_l50")
+    assert book_at < models_at < appendix_at and "Appendix" in text[models_at:appendix_at]
+    assert "GPU" in text and "6*N*L*G*H*(I+H)" in text
