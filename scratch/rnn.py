@@ -75,6 +75,7 @@ def backward_through_time(cell: RecurrentCell, grad_output: Array, caches: list[
     grad_gi = np.empty((n, length, cell.gates * hidden), dtype=grad_output.dtype)
     grad_gh = np.empty_like(grad_gi)
     deferred = np.zeros(length, dtype=bool)  # steps whose dW_hh comes from dGH
+    aliased = np.zeros(length, dtype=bool)  # steps whose dGH is their dGI
     grad_state: State = tuple(np.zeros((n, hidden), dtype=grad_output.dtype) for _ in cell.state_names)
     grad_weight_hh = np.zeros_like(cell.weight_hh.data)
     grad_bias_hh = np.zeros_like(cell.bias_hh.data)
@@ -86,10 +87,15 @@ def backward_through_time(cell: RecurrentCell, grad_output: Array, caches: list[
             grad_weight_hh += step.weight_hh
             grad_bias_hh += step.bias_hh
             grad_gh[:, t] = 0.0
-        if step.gates_hidden is not None:
+        if step.gates_hidden is step.gates_input:  # RNN, LSTM: dGH = dGI, stored once
+            aliased[t] = deferred[t] = True
+        elif step.gates_hidden is not None:
             grad_gh[:, t] = step.gates_hidden
             deferred[t] = True
     summed = None if deferred.all() else (grad_weight_hh, grad_bias_hh)
+    if aliased.all():
+        return ThroughTime(grad_gi, grad_gi, grad_state, summed)
+    grad_gh[:, aliased] = grad_gi[:, aliased]
     return ThroughTime(grad_gi, grad_gh if deferred.any() else None, grad_state, summed)
 
 
