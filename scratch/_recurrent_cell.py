@@ -144,7 +144,9 @@ class RecurrentCell(Module):
             raise TypeError(
                 f"{type(self).__name__} input is {x.dtype}, but the parameters are {self.weight_ih.data.dtype}"
             )
-        return x @ self.weight_ih.data.T + self.bias_ih.data
+        gi = x @ self.weight_ih.data.T
+        gi += self.bias_ih.data  # in place: no second (..., G*H) array
+        return gi
 
     def step(self, gi: Array, state: State, weight_hh: Array | None = None) -> tuple[State, Cache]:
         """``state' = cell(gi, state)``; ``weight_hh`` (default the parameter) may be the same values
