@@ -71,7 +71,14 @@ def peaks_line(book: pd.DataFrame) -> str:
         return ""
     peaks = book.drop_duplicates(["dtype", "threads"])
     parts = [f"{r.dtype}, {r.threads} thread(s): {r.peak_gflops:.0f} GFLOP/s" for r in peaks.itertuples()]
-    return "NumPy's GEMM peak in this run (the fastest square A @ B, n = 512 and 1024): " + "; ".join(parts) + "."
+    text = "NumPy's GEMM peak in this run (the fastest square A @ B, n = 512 and 1024): " + "; ".join(parts) + "."
+    by_dtype = peaks.sort_values("threads").groupby("dtype")["peak_gflops"]
+    if any(len(p) > 1 and p.iloc[-1] < p.iloc[0] for _, p in by_dtype):
+        text += (
+            " More threads gave a lower peak than one: other processes hold the cores, so the multi-thread"
+            " rows measure the neighbours more than the code; read the 1-thread rows."
+        )
+    return text
 
 
 def _book_body(book: pd.DataFrame) -> list[list[object]]:
