@@ -110,3 +110,11 @@ def test_speed_section_leads_with_the_book_sizes_and_ends_with_the_test_shapes()
     book_at, models_at, appendix_at = text.index("LSTM_book"), text.index("ch4_mnist_mlp"), text.index("lstm_n3_l50")
     assert book_at < models_at < appendix_at and "Appendix" in text[models_at:appendix_at]
     assert "GPU" in text and "6*N*L*G*H*(I+H)" in text
+
+
+def test_cli_bench_models_writes_csv(tmp_path: Path) -> None:
+    path = tmp_path / "models.csv"
+    argv = ["bench", "models", "boston", "--dtype", "float64", "--threads", "1", "--quick", "--csv", str(path)]
+    assert main(argv) == 0
+    df = pd.read_csv(path)
+    assert list(df.columns) == bench_models.COLUMNS and df["what"].tolist() == ["step", "epoch"]
