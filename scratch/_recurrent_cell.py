@@ -71,10 +71,12 @@ def weight_grads(
     w_hh, b_hh = cell.weight_hh.data, cell.bias_hh.data
     grad_weight_hh = np.zeros_like(w_hh) if summed_hh is None else summed_hh[0]
     grad_bias_hh = np.zeros_like(b_hh) if summed_hh is None else summed_hh[1]
+    # ``(A^T B)`` computed as ``(B^T A)^T``: the same products and sums, but OpenBLAS runs this
+    # operand order ~1.3x faster in float64 at the book's sizes (measured; equal in float32).
     if grad_gates_hidden is not None:
-        grad_weight_hh = grad_weight_hh + grad_gates_hidden.T @ h_prev  # (G*H, H)
+        grad_weight_hh = grad_weight_hh + (h_prev.T @ grad_gates_hidden).T  # (G*H, H)
         grad_bias_hh = grad_bias_hh + grad_gates_hidden.sum(axis=0)
-    cell.weight_ih.grad = grad_gates_input.T @ x  # (G*H, I)
+    cell.weight_ih.grad = np.ascontiguousarray((x.T @ grad_gates_input).T)  # (G*H, I)
     cell.bias_ih.grad = grad_gates_input.sum(axis=0)
     cell.weight_hh.grad = grad_weight_hh
     cell.bias_hh.grad = grad_bias_hh
