@@ -112,10 +112,14 @@ class MaxPool2d(_Pool2d):
         return best
 
     def _input_grad(self, grad_output: Array) -> Array:
-        if self._tiled():  # each input element is in at most one window: one masked write per view
-            dx = np.zeros(self.input.shape, dtype=grad_output.dtype)
-            for index, tile in enumerate(self._tiles(dx)):
-                np.copyto(tile, grad_output, where=self._argmax == index)
+        if self._tiled():  # each input element is in at most one window: each view written once
+            k = self.kernel_size
+            dx = np.empty(self.input.shape, dtype=grad_output.dtype)
+            oh, ow = grad_output.shape[2:]
+            dx[:, :, k * oh :] = 0.0  # rows and columns past the last whole window get no gradient
+            dx[:, :, :, k * ow :] = 0.0
+            for index, tile in enumerate(self._tiles(dx)):  # G where this view held the maximum, else 0
+                np.multiply(grad_output, self._argmax == index, out=tile)
             return dx
         n, c, hp, wp = self._padded_shape()
         oh, ow = grad_output.shape[2:]
