@@ -282,7 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, nargs="+", help="thread counts (default: 1 and all cores)")
     p.add_argument("--min-time", type=float, default=0.1, help="seconds of timing per phase and side")
     p.add_argument("--csv", metavar="PATH", help="the rows; with the conv shapes also PATH's stem + _batch_curve.png")
-    p.add_argument("--quick", action="store_true", help="book and models only: few cases, 3-step epochs (CI)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="book: 10 ms timing blocks; models: 3-step epochs, a hidden-16 char model (CI)",
+    )
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("show", help="the two twins' source side by side, with the parity figures", epilog=EPILOG)
