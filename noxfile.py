@@ -1,4 +1,4 @@
-"""Nox sessions: tests, lint, typecheck, parity, bench, bench_conv, report.
+"""Nox sessions: tests, lint, typecheck, parity, bench, bench_conv, bench_book, bench_models, report.
 
 Each session installs the pinned CPU torch first (a bare ``torch`` would pull a CUDA build).
 """
@@ -50,6 +50,20 @@ def bench_conv(session: nox.Session) -> None:
     """Chapter 5's conv target in both dtypes; rows in report/bench-conv.csv, the batch curve beside them."""
     _install(session)
     session.run("dlfs-parity", "bench", "conv", "--dtype", "all", "--csv", "report/bench-conv.csv", *session.posargs)
+
+
+@nox.session
+def bench_book(session: nox.Session) -> None:
+    """Every component family at the book's sizes, both dtypes, 1 and all threads; rows in report/bench-book.csv."""
+    _install(session)
+    session.run("dlfs-parity", "bench", "book", "--csv", "report/bench-book.csv", *session.posargs)
+
+
+@nox.session
+def bench_models(session: nox.Session) -> None:
+    """One training step and one epoch of each experiment's model; rows in report/bench-models.csv."""
+    _install(session)
+    session.run("dlfs-parity", "bench", "models", "--csv", "report/bench-models.csv", *session.posargs)
 
 
 @nox.session

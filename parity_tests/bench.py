@@ -2,13 +2,18 @@
 
 Both sides run the same case (``OpCase.build`` and ``OpCase.inputs``), in the same dtype, under
 the same thread count: ``threadpoolctl.threadpool_limits`` pins the BLAS/OpenMP pools numpy uses
-and ``torch.set_num_threads`` torch's intra-op pool. Each phase is warmed up, then timed with
-``timeit.Timer`` (garbage collector off, as ``torch.utils.benchmark.Timer`` does, but without the
-two extra warm-up calls that Timer makes before every block, which tripled the cost of slow
-phases) in blocks of repeated calls (each about a fifth of ``min_time``, sized from the warm-up)
-until ``min_time`` seconds are spent and at least five blocks ran; we report the median and the
+and ``torch.set_num_threads`` torch's intra-op pool. Each phase is warmed up, then both sides are
+timed with ``timeit.Timer`` (garbage collector off) in alternating blocks of repeated calls (each
+about a fifth of ``min_time``, sized from the warm-up; ``bench_limits.time_interleaved``) until
+each side has spent ``min_time`` seconds in at least five blocks; we report the median and the
 inter-quartile range of the per-call block times and the ratio scratch/torch of the medians
-(> 1: scratch is slower). ``noisy`` flags rows whose timings look like load from other processes.
+(> 1: scratch is slower). Alternating the sides, rather than timing all of one then all of the
+other, puts the load of other processes on both alike. ``noisy`` flags rows whose timings look
+like load from other processes.
+
+These are the registry's test shapes, where Python overhead dominates; the book's sizes are
+``parity_tests/bench_book.py`` (``dlfs-parity bench book``) and whole training steps and epochs
+``parity_tests/bench_models.py`` (``dlfs-parity bench models``).
 
 Phases: ``forward`` (the torch side builds its autograd graph, as scratch caches for backward),
 ``backward`` (one upstream gradient pushed back through the cached forward; torch through
@@ -23,25 +28,21 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
-import time
-import timeit
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from threadpoolctl import threadpool_limits
 
 import parity_tests.cases
+from parity_tests.bench_limits import time_interleaved
 from parity_tests.harness import np_dtype, versions
 from parity_tests.opcase import OpCase
 from parity_tests.registry import all_cases, select
 from parity_tests.textui import fmt_ratio, fmt_seconds, text_table
 
 PHASES = ("forward", "backward", "forward_backward")
-MIN_BLOCKS = 5  # timed blocks per phase and side, whatever min_time says
-WARMUP = 3
 NOISE_FACTOR = 3.0  # ``noisy``: how far past the scaling bound a median must be to flag its row
 COLUMNS = [
     "case",
@@ -140,24 +141,8 @@ def timed_callables(case: OpCase, dtype: str, seed: int = 0) -> tuple[dict[str, 
 
 
 def time_call(fn: Callable[[], object], threads: int, min_time: float) -> tuple[float, float]:
-    """Median and IQR (seconds per call) over timed blocks of repeated calls.
-
-    The warm-up calls size a block to about ``min_time / MIN_BLOCKS``; blocks run until
-    ``min_time`` is spent and at least ``MIN_BLOCKS`` were timed.
-    """
-    torch.set_num_threads(threads)  # run_bench restores the caller's count at the end
-    with threadpool_limits(limits=threads):
-        start = time.perf_counter()
-        for _ in range(WARMUP):  # caches, allocator, lazy init
-            fn()
-        once = (time.perf_counter() - start) / WARMUP
-        number = max(1, round(min_time / MIN_BLOCKS / max(once, 1e-9)))
-        timer = timeit.Timer(fn)
-        times: list[float] = []
-        while len(times) < MIN_BLOCKS or sum(times) * number < min_time:
-            times.append(timer.timeit(number) / number)  # one block: seconds per call
-    q1, median, q3 = np.percentile(times, [25, 50, 75])
-    return float(median), float(q3 - q1)
+    """Median and IQR (seconds per call) of one callable (``bench_limits.time_interleaved`` of one)."""
+    return time_interleaved({"fn": fn}, threads, min_time)["fn"]
 
 
 def bench_case(
@@ -177,15 +162,14 @@ def bench_case(
         note = ""
     for n in threads:
         for phase in phases:
-            t: dict[str, tuple[float, float]] = {}
             row_note = note
-            for side in ("scratch", "torch"):
-                fn = fns.get(f"{side}_{phase}")
-                try:
-                    t[side] = time_call(fn, n, min_time) if fn is not None else (np.nan, np.nan)
-                except Exception as exc:
-                    t[side] = (np.nan, np.nan)
-                    row_note = row_note or f"{side} {phase} raised {type(exc).__name__}: {exc}"
+            sides = {side: fns[f"{side}_{phase}"] for side in ("scratch", "torch") if f"{side}_{phase}" in fns}
+            try:  # both sides in alternating blocks: load from other processes falls on both alike
+                t = time_interleaved(sides, n, min_time)
+            except Exception as exc:
+                t = {}
+                row_note = row_note or f"{phase} raised {type(exc).__name__}: {exc}"
+            t = {side: t.get(side, (np.nan, np.nan)) for side in ("scratch", "torch")}
             rows.append(
                 {
                     "case": case.name,

@@ -226,9 +226,18 @@ def cmd_mutate(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from parity_tests.bench import bench_table, run_bench, select_bench
 
+    if args.names and args.names[0] in ("book", "models"):  # the book's sizes / whole training (bench_speed)
+        from parity_tests import bench_speed
+
+        dtypes = _dtypes(args.dtype or "all")
+        try:
+            bench_speed.main(args.names[0], args.names[1:], dtypes, args.threads, args.min_time, args.quick, args.csv)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        return 0
     cases = select_bench(args.names)
     progress = Progress("bench", enabled=sys.stderr.isatty())
-    frames = [run_bench(cases, d, args.threads, args.min_time, progress) for d in _dtypes(args.dtype)]
+    frames = [run_bench(cases, d, args.threads, args.min_time, progress) for d in _dtypes(args.dtype or "float64")]
     df = pd.concat(frames, ignore_index=True)
     print(bench_table(df))
     print("\nratio = scratch median / torch median (> 1: the NumPy twin is slower).")
@@ -312,15 +321,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", metavar="PATH")
     p.set_defaults(func=cmd_mutate)
 
-    bench_epilog = f"{EPILOG} Selecting the conv benchmark shapes (conv, Conv2d, ch5) adds the chapter 5 target."
+    bench_epilog = (
+        f"{EPILOG} Selecting the conv benchmark shapes (conv, Conv2d, ch5) adds the chapter 5 target."
+        " 'bench book [NAME...]': every component family at the book's sizes, with FLOPs, GFLOP/s and"
+        " the GEMM peak; 'bench models [NAME...]': one training step and one epoch of each experiment's model."
+    )
     p = sub.add_parser("bench", help="forward/backward timings of both twins, ratio scratch/torch", epilog=bench_epilog)
     p.add_argument("names", nargs="*", metavar="NAME")
-    p.add_argument("--dtype", choices=[*DTYPES, "all"], default="float64")
+    p.add_argument("--dtype", choices=[*DTYPES, "all"], help="default float64; book and models: all")
     p.add_argument("--threads", type=options.positive_int, nargs="+", help="thread counts (default: 1 and all cores)")
     p.add_argument(
         "--min-time", type=options.positive_float, default=0.1, help="seconds of timing per phase and side (> 0)"
     )
     p.add_argument("--csv", metavar="PATH", help="the rows; with the conv shapes also PATH's stem + _batch_curve.png")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="book: 10 ms timing blocks; models: 3-step epochs, a hidden-16 char model (CI)",
+    )
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("show", help="the two twins' source side by side, with the parity figures", epilog=EPILOG)
