@@ -106,6 +106,8 @@ class MutantResult:
     crashed: int = 0
     expect: str = "operator"
     other_failing: int = 0
+    lockstep_failing: int = 0
+    free_running_failing: int = 0
 
     @property
     def outcome(self) -> str:
@@ -129,6 +131,8 @@ class MutantResult:
             "failing_rows": self.failing_rows,
             "other_failing_rows": self.other_failing,
             "crashed_cases": self.crashed,
+            "lockstep_failing_rows": self.lockstep_failing,
+            "free_running_failing_rows": self.free_running_failing,
             "total_rows": self.total_rows,
             "evidence": self.evidence,
             "description": self.description,
@@ -144,6 +148,8 @@ MUTANT_COLUMNS: dict[str, str] = {
     "failing_rows": "failing rows of the declared family",
     "other_failing_rows": "failing rows of other families (never counted as a catch)",
     "crashed_cases": "cases that raised under the mutant",
+    "lockstep_failing_rows": "failing lockstep rows (training runs checked at every step), whatever was declared",
+    "free_running_failing_rows": "failing free-running trajectory rows: the two verdicts side by side",
     "total_rows": "rows run under the mutant",
     "evidence": "the first failing row of the declared family, else the first crash or other failure",
     "description": "what the bug does",
@@ -184,6 +190,7 @@ def run_mutant(
     if order is not None:
         cases.sort(key=order)
     failing, other, total, crashed = 0, 0, 0, 0
+    by_check = {"lockstep": 0, "trajectory": 0}
     evidence, fallback = "", ""
     with mock.patch.object(mutant.target, mutant.attribute, mutant.replacement), warnings.catch_warnings():
         # A mutant's overflow or 0/0 must reach the checks as inf/NaN (which fail their rows), not
@@ -201,6 +208,8 @@ def run_mutant(
             for r in rows:
                 if r["passed"]:
                     continue
+                if r["check"] in by_check:
+                    by_check[r["check"]] += 1
                 if check_family(r["check"]) == mutant.expect:
                     failing += 1
                     evidence = evidence or _describe(r)
@@ -220,6 +229,8 @@ def run_mutant(
         crashed,
         mutant.expect,
         other,
+        by_check["lockstep"],
+        by_check["trajectory"],
     )
 
 

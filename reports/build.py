@@ -36,7 +36,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 from parity_tests.harness import DTYPES
-from parity_tests.mutation import Mutant, MutantResult, all_mutants
+from parity_tests.mutation import MUTANT_COLUMNS, Mutant, MutantResult, all_mutants, cases_of
 from parity_tests.opcase import OpCase
 from parity_tests.registry import Case, UnknownComponentError, devices, select
 from parity_tests.summary import run_all, run_mutants
@@ -59,6 +59,7 @@ class ReportData:
 
     rows: pd.DataFrame
     mutants: list[MutantResult] = field(default_factory=list)
+    mutant_baseline: list[str] = field(default_factory=list)  # failures of the unmutated selection
     experiments: dict[str, Any] = field(default_factory=dict)  # name -> ExperimentResult
     experiment_errors: dict[str, str] = field(default_factory=dict)
     descriptions: dict[str, str] = field(default_factory=dict)
@@ -77,6 +78,15 @@ class ReportOutcome:
     path: Path
     passed: bool
     summary: str
+
+
+def _baseline(rows: pd.DataFrame, mutants: list[Mutant]) -> list[str]:
+    """The unmutated float64 rows of the mutants' cases (already run in the cases phase) that fail."""
+    names = {c.name for c in cases_of(mutants)}
+    if rows.empty or not names:
+        return []
+    bad = rows[rows["case"].isin(names) & (rows["dtype"] == "float64") & ~rows["passed"].astype(bool)]
+    return [f"{r.case} {r.check}[{r.target}] budget {r.budget_used:.3g}" for r in bad.itertuples()]
 
 
 def _mutants_for(cases: list[Case], restricted: bool) -> list[Mutant]:
@@ -220,7 +230,9 @@ def _write(data: ReportData, out: Path, cases: list[Case], stream: TextIO) -> tu
     rows = _all_rows(data)
     rows.to_csv(out / "rows.csv", index=False)
     rows.to_json(out / "rows.json", orient="records", indent=1)
-    pd.DataFrame([m.__dict__ for m in data.mutants]).to_csv(out / "mutants.csv", index=False)
+    pd.DataFrame([m.record() for m in data.mutants], columns=list(MUTANT_COLUMNS)).to_csv(
+        out / "mutants.csv", index=False
+    )
     if not data.bench.empty:
         data.bench.to_csv(out / "bench.csv", index=False)
     if not data.conv.empty:
@@ -285,8 +297,10 @@ def build_report(
         data.rows = run_all(cases, DTYPES, devices(), progress=Progress("cases", stream))
     if mutants:
         chosen = _mutants_for(cases, only is not None)
-        progress = Progress("mutants", stream)
-        data.mutants = run_mutants(chosen, progress=progress, first_catch=quick, cost=seconds)
+        data.mutant_baseline = _baseline(data.rows, chosen)
+        if not data.mutant_baseline:  # a catch means something only when the unmutated cases pass
+            progress = Progress("mutants", stream)
+            data.mutants = run_mutants(chosen, progress=progress, first_catch=quick, cost=seconds)
     if experiments:
         _run_experiments(data, quick, stream)
     if bench:

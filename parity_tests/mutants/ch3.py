@@ -149,7 +149,7 @@ MUTANTS = [
         "_improved",
         _never_improves_after_first,
         ("trainer",),
-        expect="trajectory",
+        expect="lockstep",
     ),
     Mutant(
         "book_early_stopping_restore",
@@ -160,5 +160,6 @@ MUTANTS = [
         _book_early_stopping_restore,
         ("early_stopping_overshoot_every_2",),
         book_bug=11,
+        expect="lockstep",
     ),
 ]

@@ -72,7 +72,7 @@ MUTANTS = [
         "train_step",
         _clip_after_update,
         ("charlm_train_book",),
-        expect="trajectory",
+        expect="lockstep",
     ),
     Mutant(
         "adagrad_eps_swapped",

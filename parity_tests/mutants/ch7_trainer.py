@@ -59,7 +59,7 @@ MUTANTS = [
         "train_step",
         decay_stepped_per_batch,
         ("PyTorchTrainer",),
-        expect="trajectory",
+        expect="lockstep",
     ),
     Mutant(
         "pytorch_trainer_evaluates_in_train_mode",
@@ -68,7 +68,7 @@ MUTANTS = [
         "evaluate",
         evaluate_in_train_mode,
         ("PyTorchTrainer",),
-        expect="trajectory",
+        expect="lockstep",
     ),
     Mutant(
         "ch7_eval_mode_sticks",
@@ -79,5 +79,6 @@ MUTANTS = [
         eval_mode_sticks,
         ("PyTorchTrainer",),
         book_bug=12,
+        expect="lockstep",
     ),
 ]

@@ -62,6 +62,7 @@ MUTANTS = [
         "_update",
         late_gradient(so.SGD, 300, 1e-9),
         ("boston_linear",),
+        expect="lockstep",
     ),
     Mutant(
         "late_gradient_charlm",
@@ -70,6 +71,7 @@ MUTANTS = [
         "_update",
         late_gradient(so.AdaGrad, 60, 1e-8),
         ("charlm_train_book",),
+        expect="lockstep",
     ),
     Mutant(
         "late_gradient_autoencoder",
@@ -78,6 +80,7 @@ MUTANTS = [
         "_update",
         late_gradient(so.SGDMomentum, 10, 1e-8),
         ("autoencoder_mnist14_20_steps",),
+        expect="lockstep",
     ),
     Mutant(
         "late_gradient_cnn",
@@ -86,6 +89,7 @@ MUTANTS = [
         "_update",
         late_gradient(so.SGDMomentum, 40, 1e-8),
         ("cnn_torch_50_steps",),
+        expect="lockstep",
     ),
     Mutant(
         "dropout_eval_scale_off",
@@ -94,5 +98,6 @@ MUTANTS = [
         "forward",
         _dropout_eval_scale_off,
         ("pytorch_trainer_boston_torch_decay", "mnist_dropout_torch"),
+        expect="lockstep",
     ),
 ]
