@@ -207,7 +207,7 @@ def training_totals(rows: pd.DataFrame) -> dict[str, int]:
     totals["runs"] = int(lock.groupby(run_keys).ngroups) if len(lock) else 0
     totals["runs_passed"] = int(passed.groupby([lock[k] for k in run_keys]).all().sum()) if len(lock) else 0
     for target, key in (("loss", "steps"), ("eval_loss", "evaluations")):
-        notes = lock.loc[lock["target"] == target, "note"].astype(str)
+        notes = lock.loc[lock["target"] == target, "note"].astype(str) if "note" in lock.columns else pd.Series()
         totals[key] = int(notes.str.extract(r"lockstep over (\d+) pauses")[0].fillna(0).astype(int).sum())
     totals["lockstep_checks"], totals["lockstep_passed"] = len(lock), int(passed.sum())
     free = rows[rows["check"] == "trajectory"]

@@ -105,8 +105,8 @@ def test_a_mutant_is_caught_crashed_or_missed() -> None:
     def result(caught: bool, failing: int, crashed: int) -> MutantResult:
         return MutantResult("m", "d", None, caught, failing, 10, "", crashed)
 
-    assert mutant_verdict(result(True, 3, 1)) == "caught"
-    assert mutant_verdict(result(True, 2, 2)) == "crashed"
+    assert mutant_verdict(result(True, 3, 1)) == "caught"  # a row of the declared check failed
+    assert mutant_verdict(result(False, 0, 2)) == "crashed"  # only crashes: not a catch
     assert mutant_verdict(result(False, 0, 0)) == "MISSED"
 
 
