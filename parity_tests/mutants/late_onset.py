@@ -66,10 +66,10 @@ MUTANTS = [
     ),
     Mutant(
         "late_gradient_charlm",
-        "from step 60 of 120, AdaGrad steps on a gradient 1e-8 too large (the chapter 6 language model)",
+        "from step 60 of 120, AdaGrad steps on a gradient 1e-9 too large (the chapter 6 language model)",
         so.AdaGrad,
         "_update",
-        late_gradient(so.AdaGrad, 60, 1e-8),
+        late_gradient(so.AdaGrad, 60, 1e-9),
         ("charlm_train_book",),
         expect="lockstep",
     ),
