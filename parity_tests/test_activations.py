@@ -6,17 +6,6 @@ import torch
 
 import scratch.activations as sa
 import torch_ref.activations as ta
-from parity_tests.registry import Case, assert_case_passes, case_params
-
-
-@pytest.mark.parametrize("case", case_params("activations"))
-def test_activations_match_torch_float64(case: Case) -> None:
-    assert_case_passes(case, "float64")
-
-
-@pytest.mark.parametrize("case", case_params("activations"))
-def test_activations_match_torch_float32(case: Case) -> None:
-    assert_case_passes(case, "float32")
 
 
 @pytest.mark.ch4

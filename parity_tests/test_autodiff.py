@@ -15,20 +15,9 @@ from hypothesis import strategies as st
 import scratch.autodiff as sad
 import torch_ref.autodiff as tad
 from parity_tests.harness import compare, tolerance_for
-from parity_tests.registry import Case, assert_case_passes, case_params
 
 pytestmark = pytest.mark.ch6
 TWINS = [pytest.param(sad, id="scratch"), pytest.param(tad, id="torch")]
-
-
-@pytest.mark.parametrize("case", case_params("autodiff"))
-def test_autodiff_matches_torch_float64(case: Case) -> None:
-    assert_case_passes(case, "float64")
-
-
-@pytest.mark.parametrize("case", case_params("autodiff"))
-def test_autodiff_matches_torch_float32(case: Case) -> None:
-    assert_case_passes(case, "float32")
 
 
 # ------------------------------------------------------------------------------- reuse, depth

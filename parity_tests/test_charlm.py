@@ -13,22 +13,12 @@ import torch
 import scratch.charlm as sc
 import torch_ref.charlm as tc
 from parity_tests.cases import charlm as cases
-from parity_tests.registry import Case, assert_case_passes, case_params, failure_table
+from parity_tests.registry import failure_table
 from parity_tests.text import default_corpus
 from parity_tests.train import get_experiment, run_experiment
 from parity_tests.trajectory import TrajectoryCase
 
 pytestmark = pytest.mark.ch6
-
-
-@pytest.mark.parametrize("case", case_params("charlm"))
-def test_charlm_matches_torch_float64(case: Case) -> None:
-    assert_case_passes(case, "float64")
-
-
-@pytest.mark.parametrize("case", case_params("charlm"))
-def test_charlm_matches_torch_float32(case: Case) -> None:
-    assert_case_passes(case, "float32")
 
 
 def test_book_training_run_lowers_the_loss_in_both_twins() -> None:

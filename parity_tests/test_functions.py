@@ -10,19 +10,8 @@ import torch
 
 import scratch.functions as sf
 import torch_ref.functions as tf
-from parity_tests.registry import Case, assert_case_passes, case_params
 
 pytestmark = pytest.mark.ch1
-
-
-@pytest.mark.parametrize("case", case_params("functions"))
-def test_functions_match_torch_float64(case: Case) -> None:
-    assert_case_passes(case, "float64")
-
-
-@pytest.mark.parametrize("case", case_params("functions"))
-def test_functions_match_torch_float32(case: Case) -> None:
-    assert_case_passes(case, "float32")
 
 
 # --- the central-difference derivative -------------------------------------------------------

@@ -10,19 +10,8 @@ import scratch.network as sn
 import torch_ref.layers as tl
 import torch_ref.losses as tL
 import torch_ref.network as tn
-from parity_tests.registry import Case, assert_case_passes, case_params
 
 pytestmark = pytest.mark.ch3
-
-
-@pytest.mark.parametrize("case", case_params("network"))
-def test_network_matches_torch_float64(case: Case) -> None:
-    assert_case_passes(case, "float64")
-
-
-@pytest.mark.parametrize("case", case_params("network"))
-def test_network_matches_torch_float32(case: Case) -> None:
-    assert_case_passes(case, "float32")
 
 
 def _pair() -> tuple[sn.NeuralNetwork, tn.NeuralNetwork]:

@@ -9,19 +9,8 @@ import pytest
 
 import scratch.activations as sa
 import scratch.operations as so
-from parity_tests.registry import Case, assert_case_passes, case_params
 
 pytestmark = pytest.mark.ch3
-
-
-@pytest.mark.parametrize("case", case_params("operations"))
-def test_operations_match_torch_float64(case: Case) -> None:
-    assert_case_passes(case, "float64")
-
-
-@pytest.mark.parametrize("case", case_params("operations"))
-def test_operations_match_torch_float32(case: Case) -> None:
-    assert_case_passes(case, "float32")
 
 
 def _weight_multiply() -> so.Operation:

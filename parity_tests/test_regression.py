@@ -12,19 +12,8 @@ import torch
 import scratch.regression as sr
 import torch_ref.regression as tr
 from parity_tests.data import boston
-from parity_tests.registry import Case, assert_case_passes, case_params
 
 pytestmark = pytest.mark.ch2
-
-
-@pytest.mark.parametrize("case", case_params("regression"))
-def test_regression_matches_torch_float64(case: Case) -> None:
-    assert_case_passes(case, "float64")
-
-
-@pytest.mark.parametrize("case", case_params("regression"))
-def test_regression_matches_torch_float32(case: Case) -> None:
-    assert_case_passes(case, "float32")
 
 
 def _data(n: int = 12, features: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

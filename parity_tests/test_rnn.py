@@ -21,7 +21,6 @@ import scratch.rnn_cells as sc
 import torch_ref.rnn as tr
 import torch_ref.rnn_cells as tc
 from parity_tests.harness import TOLERANCES
-from parity_tests.registry import Case, assert_case_passes, case_params
 
 pytestmark = pytest.mark.ch6
 
@@ -41,16 +40,6 @@ def _tensors(state: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
 
 def _close(a: Any, b: torch.Tensor) -> None:
     np.testing.assert_allclose(a, b.detach().numpy(), rtol=TOL.rtol, atol=TOL.atol)
-
-
-@pytest.mark.parametrize("case", case_params("rnn_cells") + case_params("rnn"))
-def test_recurrent_twins_match_torch_float64(case: Case) -> None:
-    assert_case_passes(case, "float64")
-
-
-@pytest.mark.parametrize("case", case_params("rnn_cells") + case_params("rnn"))
-def test_recurrent_twins_match_torch_float32(case: Case) -> None:
-    assert_case_passes(case, "float32")
 
 
 @pytest.mark.parametrize("name", LAYERS)

@@ -19,20 +19,10 @@ import torch_ref.optimizers as to
 import torch_ref.trainer as tt
 from parity_tests.cases.trainer import overshoot_data, overshoot_pair
 from parity_tests.lockstep import drain
-from parity_tests.registry import Case, assert_case_passes, case_params, failure_table
+from parity_tests.registry import failure_table
 from parity_tests.trajectory import TrainingPair, TrajectoryCase, trainer_pair
 
 pytestmark = pytest.mark.ch3
-
-
-@pytest.mark.parametrize("case", case_params("trainer"))
-def test_training_runs_match_torch_float64(case: Case) -> None:
-    assert_case_passes(case, "float64")
-
-
-@pytest.mark.parametrize("case", case_params("trainer"))
-def test_training_runs_match_torch_float32(case: Case) -> None:
-    assert_case_passes(case, "float32")
 
 
 def _linear_pair(early_stopping: bool = True) -> TrainingPair:
