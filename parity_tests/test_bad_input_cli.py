@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 import torch
 
+import dlfs_parity.cli as cli
 import parity_tests.bench as bench
-import parity_tests.cli as cli
 import parity_tests.show as show
 from parity_tests.experiments import all_experiments
 from parity_tests.options import SEED_MAX, available_device, positive_float, seed

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import torch
 
+from dlfs_parity.cli import main
 from parity_tests import bench_book, bench_limits, bench_models, bench_speed
-from parity_tests.cli import main
 from parity_tests.registry import run_cases, select
 
 

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dlfs_parity.cli import main
 from parity_tests import bench_conv as bc
 from parity_tests.bench import COLUMNS, noisy
-from parity_tests.cli import main
 from reports.build import ReportData, conv_selected
 from reports.markdown_speed import speed_section
 

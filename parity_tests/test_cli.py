@@ -19,8 +19,8 @@ import parity_tests.experiments as experiments
 import parity_tests.mutation as mutation
 import parity_tests.train as train
 import scratch.activations as sa
+from dlfs_parity.cli import main, select_mutants
 from parity_tests.bench import COLUMNS
-from parity_tests.cli import main, select_mutants
 from parity_tests.experiments import Experiment, ExperimentResult
 from parity_tests.mutation import Mutant
 from parity_tests.registry import select

@@ -29,7 +29,7 @@ def test_lockstep_catches_and_free_running_misses(mutant: Mutant) -> None:
 
 def test_a_late_subtle_error_fails_every_full_boston_run_and_train_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 9's bar: a 1e-9 gradient error from step 300 fails every full-length run that reaches it."""
-    from parity_tests.cli import main
+    from dlfs_parity.cli import main
 
     (mutant,) = [m for m in MUTANTS if m.name == "late_gradient_trainer"]
     with mock.patch.object(mutant.target, mutant.attribute, mutant.replacement):

@@ -152,7 +152,7 @@ def test_images_that_are_not_28x28_and_a_corrupt_npz_are_rejected(tmp_path: Path
 
 
 def test_cli_reports_a_data_error_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from parity_tests.cli import main
+    from dlfs_parity.cli import main
 
     assert main(["train", "mnist", "--quick", "--data-dir", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err

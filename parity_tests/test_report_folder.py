@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from parity_tests.cli import main
+from dlfs_parity.cli import main
 from reports import build, folder
 from reports.folder import MARKER, ReportError
 

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 import scratch.activations as sa
+from dlfs_parity.cli import main
 from parity_tests import mutation
-from parity_tests.cli import main
 from parity_tests.mutation import MUTANT_COLUMNS, Mutant
 from parity_tests.summary import pass_totals, totals_line
 
