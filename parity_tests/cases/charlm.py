@@ -24,6 +24,7 @@ import scratch.optimizers as so
 import torch_ref.charlm as tc
 import torch_ref.losses as tL
 import torch_ref.optimizers as to
+from parity_tests.harness import Tolerance
 from parity_tests.lockstep import Event, Run
 from parity_tests.opcase import Array, InputSpec, OpCase, TwinPair
 from parity_tests.text import CharWindows, default_corpus
@@ -196,6 +197,13 @@ def load_state(model: sc.CharLM) -> Callable[[dict[str, Any]], None]:
 SHORT_TEXT_CHARS = 3000
 
 
+#: float32 AdaGrad on a mean loss: the step g / sqrt(s) of an element whose gradient is tiny (a rare
+#: character's input weights) moves by the gradient's *relative* rounding error, which the float32
+#: gradient tolerance (atol 1e-4) leaves large; measured over 15 seeds: up to 3.9e-4 (0.8% of lr 0.05)
+#: on one weight at one step. float64 keeps the recurrent class.
+ADAGRAD_F32 = Tolerance(2e-3, 1e-3, "float32 AdaGrad step g / sqrt(s): ill-conditioned where s ~ g^2 is tiny")
+
+
 def _trajectory(name: str, cell: str, num_layers: int, batch_size: int, **options: Any) -> TrajectoryCase:
     def build(rng: np.random.Generator) -> TrainingPair:
         windows = CharWindows(default_corpus()[:SHORT_TEXT_CHARS], batch_size)
@@ -203,7 +211,8 @@ def _trajectory(name: str, cell: str, num_layers: int, batch_size: int, **option
         scratch_model = sc.CharLM(vocab, 8, num_layers, cell, rng=rng)
         return training_pair(scratch_model, tc.CharLM(vocab, 8, num_layers, cell), windows, 120, **options)
 
-    return TrajectoryCase(name, "CharLM", "charlm", 6, build, lockstep_class="recurrent")
+    overrides = {"float32": ADAGRAD_F32} if options.get("reduction") == "mean" else {}
+    return TrajectoryCase(name, "CharLM", "charlm", 6, build, lockstep_class="recurrent", lockstep_tolerances=overrides)
 
 
 CASES = [
