@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> ExperimentResult:
                 entry["kept epoch"] = result.scratch.restored_epoch or len(result.scratch.epoch_params)
                 X_test = boston_data().X_test
                 maes = [metrics(net.eval().forward(X_test), boston_data().y_test)[0] for net in result.control_nets]
-                claims.append(f"{model}: " + against_controls("torch's test MAE", scores["torch"][0], maes, "{:.3f}"))
+                claims.append(f"{model}: " + against_controls("torch's test MAE", scores["torch"][0], maes, "{:.6g}"))
         if n_spread:
             seeds = [args.seed + 1 + k for k in range(n_spread)]
             mae, mae_sd, rmse, rmse_sd = _spread(model, epochs, early_stopping, seeds)
