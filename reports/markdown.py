@@ -213,10 +213,12 @@ def _mutants(data: ReportData) -> list[str]:
         out += [
             "### Training bugs: lockstep and free-running verdicts side by side",
             "",
-            "Each bug below acts only late in a run, after the rate decays or in eval mode, and most are subtle. "
-            "Lockstep checks every step at the operator tolerance; the free-running rows hold only up to the "
-            "controls' horizon, or within the trajectory tolerance. A bug that only lockstep catches is the "
-            "proof that it earns its cost.",
+            "Every training bug that the lockstep check must catch, with the rows each check failed. The "
+            "late-onset ones (`late_*`, `dropout_eval_scale_off`, the book's early-stopping restore) act only "
+            "late in a run or in eval mode and are subtle: the free-running rows, claimed only up to the "
+            "controls' horizon and within the trajectory tolerance, miss them, while lockstep fails them at the "
+            "pause where they begin. That is the proof that lockstep earns its cost. (In quick mode each mutant "
+            "stops at the first case that catches it, so the counts cover fewer cases.)",
             "",
             markdown_table(["mutant", "lockstep rows", "free-running rows", "what it does"], side),
             "",
