@@ -127,3 +127,34 @@ def test_windows_reject_too_short_text_and_bad_sizes() -> None:
         CharWindows("x" * 100, batch_size=2, sequence_length=True)
     with pytest.raises(ValueError, match="out of range"):
         CharWindows("abcdefghij" * 3, batch_size=4, sequence_length=5).indices(22)
+
+
+def _book_loop_starts(text_length: int, batch_size: int, sequence_length: int, num_batches: int) -> list[int]:
+    """The book's chapter 6 training loop, re-enacted: check, reset, read a batch, step by N."""
+    start, out = 0, []
+    for _ in range(num_batches):
+        if start + sequence_length + batch_size + 1 > text_length:
+            start = 0
+        out.append(start)
+        start += batch_size
+    return out
+
+
+@pytest.mark.parametrize("length", [13, 14, 15, 16, 29, 30])
+def test_book_wrap_rule_draws_the_books_batch_starts(length: int) -> None:
+    text = ("abcdefghij" * 3)[:length]
+    windows = CharWindows(text, batch_size=3, sequence_length=4, wrap="book")
+    assert windows.starts(25).tolist() == _book_loop_starts(length, 3, 4, 25)
+
+
+def test_default_wrap_keeps_the_last_batch_that_fits_where_the_book_skips_it() -> None:
+    text = "abcdefghijklm"  # 13 = N + L + 2N with N = 3, L = 4: the batch at 6 ends on the last character
+    ours, book = CharWindows(text, 3, 4), CharWindows(text, 3, 4, wrap="book")
+    assert ours.positions.tolist() == [0, 3, 6]
+    assert book.positions.tolist() == [0, 3]
+    _, y = ours.indices(6)
+    assert ours.vocabulary.decode(y[-1]) == text[9:13]  # every target character exists
+    with pytest.raises(ValueError, match="unknown CharWindows wrap rule"):
+        CharWindows(text, 3, 4, wrap="late")
+    with pytest.raises(ValueError, match=r"needs at least 8 \(wrap='book'\)"):
+        CharWindows("abcdefg", 3, 4, wrap="book")

@@ -9,7 +9,8 @@ The book's windows (chapter 6 trainer): batch ``b`` starts at ``s = b * batch_si
 ``batch_size`` windows that start at ``s, s + 1, ..., s + batch_size - 1`` (so neighbouring rows
 overlap in all but one character); each window is ``sequence_length`` characters of input and the
 same window shifted right by one as the target. When the next batch would run off the end of the
-text, the position wraps to 0. The book built its vocabulary from a Python ``set`` (an order that
+text, the position wraps to 0 (``CharWindows(wrap=...)`` says exactly when: ours, or the book's
+rule, which wraps one character earlier). The book built its vocabulary from a Python ``set`` (an order that
 changes from run to run); ours is sorted, so indices are the same in every run.
 """
 
@@ -105,6 +106,10 @@ def one_hot(indices: npt.ArrayLike, size: int, dtype: npt.DTypeLike = np.float64
     return np.eye(size, dtype=dtype)[idx]  # (..., size)
 
 
+#: ``CharWindows`` wrap rules: ours (every batch that fits) and the book's (one character earlier).
+WRAP_RULES = ("fit", "book")
+
+
 class CharWindows:
     """The book's overlapping windows over an encoded text, as one-hot batches.
 
@@ -117,6 +122,15 @@ class CharWindows:
             from one batch to the next expects. ``True``: each pass over the text visits the batch
             positions in an order drawn from ``np.random.default_rng(seed)``.
         seed: seed of that order.
+        wrap: when the position goes back to 0 (``s`` a batch start, ``N`` rows, ``L`` characters):
+
+            - ``"fit"`` (default): after the last batch that fits, i.e. wrap when
+              ``s + N + L > len(text)``. The last window of a batch starts at ``s + N - 1`` and its
+              target ends at ``s + N + L - 1``, so ``s + N + L <= len(text)`` is exactly "every
+              target character exists": no batch that fits is skipped.
+            - ``"book"``: the book's loop, which wraps when ``s + L + N + 1 > len(text)``; it skips
+              the last batch when that batch ends exactly at the end of the text (one spare
+              character is required), so its batch sequence differs from ours only then.
 
     Shapes:
         ``inputs`` and ``targets`` ``(N, L, V)`` one-hot; ``targets[n, t] = inputs[n, t + 1]`` for
@@ -132,16 +146,20 @@ class CharWindows:
         vocabulary: Vocabulary | None = None,
         shuffle: bool = False,
         seed: int = 0,
+        wrap: str = "fit",
     ) -> None:
+        if wrap not in WRAP_RULES:
+            raise ValueError(f"unknown CharWindows wrap rule {wrap!r}; choose from {WRAP_RULES}")
         for arg, value in (("batch_size", batch_size), ("sequence_length", sequence_length)):
             if not isinstance(value, int | np.integer) or isinstance(value, bool):
                 raise TypeError(f"{arg} must be an int, got {type(value).__name__}")
         if batch_size < 1 or sequence_length < 1:
             raise ValueError(f"batch_size and sequence_length must be positive, got {batch_size}, {sequence_length}")
-        if len(text) < batch_size + sequence_length:
+        spare = 1 if wrap == "book" else 0  # the book's rule keeps one character in reserve
+        if len(text) < batch_size + sequence_length + spare:
             raise ValueError(
                 f"text has {len(text)} characters; a batch of {batch_size} windows of {sequence_length} "
-                f"needs at least {batch_size + sequence_length}"
+                f"needs at least {batch_size + sequence_length + spare} (wrap={wrap!r})"
             )
         self.vocabulary = Vocabulary.from_text(text) if vocabulary is None else vocabulary
         self.codes = self.vocabulary.encode(text)
@@ -149,8 +167,9 @@ class CharWindows:
         self.sequence_length = sequence_length
         self.shuffle = shuffle
         self.seed = seed
-        # batch starts 0, N, 2N, ... while the last window's target still fits: s + N + L <= len
-        self.positions = np.arange(0, len(text) - batch_size - sequence_length + 1, batch_size)
+        self.wrap = wrap
+        # batch starts 0, N, 2N, ... while s + N + L <= len ("fit") or s + N + L + 1 <= len ("book")
+        self.positions = np.arange(0, len(text) - batch_size - sequence_length + 1 - spare, batch_size)
 
     def indices(self, start: int) -> tuple[IntArray, IntArray]:
         """Input and target indices ``(N, L)`` of the batch whose first window starts at ``start``."""

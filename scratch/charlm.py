@@ -40,6 +40,16 @@ class RecurrentLayer(Module):
         cell: ``"rnn"``, ``"gru"`` or ``"lstm"``.
         input_size: I; hidden_size: H; output_size: O.
         rng: generator for the initial weights (PyTorch's ``U(-1/sqrt(fan), 1/sqrt(fan))``).
+        reset_after: GRU only. ``True`` (PyTorch's GRU) or ``False``, the book's GRU (reset gate
+            applied to ``h`` before the hidden matmul; see ``scratch/rnn_cells.py``).
+        single_bias: ``False`` (PyTorch): two biases per gate, ``bias_ih`` and ``bias_hh``.
+            ``True`` (the book): one bias per gate. The book's gate is ``[x, h] W + B``, which is
+            ``x W_ih^T + b_ih + h W_hh^T`` with ``b_hh = 0``; so ``bias_hh_l0`` is held at zero
+            and is not a parameter: it is left out of ``parameters()``, ``state_dict()`` and
+            ``grads``, so no optimizer ever moves it (with two trained biases, SGD and AdaGrad
+            step the effective bias ``b_ih + b_hh`` twice as far as the book's one bias).
+        weight_scale: ``None`` keeps PyTorch's initialisation; a number ``s`` is the book's
+            ``N(0, s)`` draw for every weight and bias of the layer (recurrent and projection).
 
     Forward (input X (N, L, I)):
         ``Hs = rnn(X, h_0)`` (N, L, H), with ``h_0`` the carried state broadcast over the N rows
@@ -52,17 +62,31 @@ class RecurrentLayer(Module):
     """
 
     def __init__(
-        self, cell: str, input_size: int, hidden_size: int, output_size: int, *, rng: np.random.Generator | None = None
+        self,
+        cell: str,
+        input_size: int,
+        hidden_size: int,
+        output_size: int,
+        *,
+        rng: np.random.Generator | None = None,
+        reset_after: bool = True,
+        single_bias: bool = False,
+        weight_scale: float | None = None,
     ) -> None:
         if cell not in CELLS:
             raise ValueError(f"unknown cell {cell!r}; choose from {sorted(CELLS)}")
+        check_book_options(cell, reset_after, single_bias, weight_scale)
         super().__init__()
         rng = np.random.default_rng() if rng is None else rng
         self.cell = cell
         self.input_size = _check_size("input_size", input_size)
         self.hidden_size = _check_size("hidden_size", hidden_size)
         self.output_size = _check_size("output_size", output_size)
-        self.rnn = CELLS[cell](input_size, hidden_size, rng=rng)
+        self.reset_after, self.single_bias, self.weight_scale = reset_after, single_bias, weight_scale
+        if cell == "gru":
+            self.rnn: RNN | GRU | LSTM = GRU(input_size, hidden_size, reset_after, rng=rng)
+        else:
+            self.rnn = CELLS[cell](input_size, hidden_size, rng=rng)
         self.proj = Dense(hidden_size, output_size, rng=rng)
         # replace Dense's standard-normal draw by nn.Linear's init, U(-1/sqrt(in), 1/sqrt(in))
         bound = 1.0 / np.sqrt(hidden_size)
@@ -74,8 +98,17 @@ class RecurrentLayer(Module):
         )
         self.register_module("rnn", self.rnn)
         self.register_module("proj", self.proj)
+        if weight_scale is not None:  # the book's N(0, s) for every weight and bias, in state-dict order
+            self.load_state_dict({k: rng.normal(0.0, weight_scale, v.shape) for k, v in self.state_dict().items()})
+        if single_bias:
+            self._hold_bias_hh_at_zero()
         self.state: tuple[Array, ...] | None = None  # carried (1, 1, H) arrays: (h,) or (h, c)
         self.output: Array | None = None
+
+    def _hold_bias_hh_at_zero(self) -> None:
+        """The book's one bias per gate: ``bias_hh`` becomes a fixed zero, no longer a parameter."""
+        self.rnn.cell.bias_hh.data = np.zeros_like(self.rnn.cell.bias_hh.data)
+        del self.rnn._parameters["bias_hh_l0"]  # out of parameters(), state_dict() and grads
 
     def reset_state(self) -> None:
         """Forget the carried state: the next batch starts from zeros."""
@@ -95,6 +128,9 @@ class RecurrentLayer(Module):
     def forward(self, input: Array) -> Array:
         x = check_input(input, ("N", "L", self.input_size), "RecurrentLayer input")
         n, length, _ = x.shape
+        if self.single_bias:  # the fixed zero bias follows the parameters' dtype (Module.to casts parameters only)
+            fixed = self.rnn.cell.bias_hh
+            fixed.data = fixed.data.astype(self.rnn.cell.weight_hh.data.dtype, copy=False)
         hidden = self.rnn.forward(x, self._initial_state(n))  # (N, L, H)
         self._carry(self.rnn.final_state())
         flat = self.proj.forward(hidden.reshape(n * length, self.hidden_size))  # (N*L, O)
@@ -112,6 +148,19 @@ class RecurrentLayer(Module):
         return self.rnn.backward(grad_hidden.reshape(n, length, self.hidden_size))  # (N, L, I)
 
 
+def check_book_options(cell: str, reset_after: bool, single_bias: bool, weight_scale: float | None) -> None:
+    """The book options' checks (same wording on both twins)."""
+    for name, flag in (("reset_after", reset_after), ("single_bias", single_bias)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"RecurrentLayer {name} must be True or False, got {flag!r}")
+    if not reset_after and cell != "gru":
+        raise ValueError(f"reset_after=False (the book's GRU) needs cell='gru', got cell={cell!r}")
+    if weight_scale is not None and (
+        not isinstance(weight_scale, int | float) or isinstance(weight_scale, bool) or not 0 < weight_scale < np.inf
+    ):
+        raise ValueError(f"weight_scale must be a positive finite number (a std) or None, got {weight_scale!r}")
+
+
 class CharLM(Module):
     """The book's ``RNNModel``: stacked ``RecurrentLayer``s from one-hot characters to logits.
 
@@ -121,6 +170,7 @@ class CharLM(Module):
         num_layers: layers in the stack; every layer but the last projects to H, the last to V.
         cell: ``"lstm"`` (the book's char model), ``"gru"`` or ``"rnn"``.
         rng: generator for the initial weights, layer by layer.
+        reset_after, single_bias, weight_scale: the book options of every ``RecurrentLayer``.
 
     Forward: ``X`` (N, L, V) -> logits (N, L, V) through the layers in order.
     Backward: logits gradient (N, L, V) -> input gradient (N, L, V), layers in reverse.
@@ -134,13 +184,28 @@ class CharLM(Module):
         cell: str = "lstm",
         *,
         rng: np.random.Generator | None = None,
+        reset_after: bool = True,
+        single_bias: bool = False,
+        weight_scale: float | None = None,
     ) -> None:
         super().__init__()
         rng = np.random.default_rng() if rng is None else rng
         self.vocab_size = _check_size("vocab_size", vocab_size)
         _check_size("num_layers", num_layers)
         sizes = [vocab_size] + [hidden_size] * (num_layers - 1) + [vocab_size]
-        self.layers = [RecurrentLayer(cell, sizes[i], hidden_size, sizes[i + 1], rng=rng) for i in range(num_layers)]
+        self.layers = [
+            RecurrentLayer(
+                cell,
+                sizes[i],
+                hidden_size,
+                sizes[i + 1],
+                rng=rng,
+                reset_after=reset_after,
+                single_bias=single_bias,
+                weight_scale=weight_scale,
+            )
+            for i in range(num_layers)
+        ]
         for i, layer in enumerate(self.layers):
             self.register_module(f"layers.{i}", layer)  # keys layers.0.rnn.weight_ih_l0, as in nn.ModuleList
 

@@ -13,7 +13,7 @@ import numpy as np
 from scratch._checks import Array, check_input, check_same_shape
 from scratch.activations import Linear
 from scratch.conv import Conv2d
-from scratch.init import dense_init
+from scratch.init import conv_init, dense_init
 from scratch.module import Module
 from scratch.operations import BiasAdd, Operation, ParamOperation, WeightMultiply
 
@@ -192,6 +192,9 @@ class Conv2D(Layer):
         dropout_variant: ``inverted`` (PyTorch) or ``book`` (see ``Dropout``).
         stride, padding, bias: as ``Conv2d``; padding ``None`` is the book's "same" (``k // 2``).
         rng: generator for the initial weights and dropout masks.
+        weight_init: ``standard`` (N(0, 1), the book's default), ``glorot``, ``glorot_uniform``
+            (Glorot's fans ``C_in k^2``, ``C_out k^2``) or ``glorot_book`` (the book's chapter 5
+            Glorot: std ``2 / (C_in + C_out)``, channels only); see ``scratch/init.py``.
 
     Forward: ``Y = drop(flat(act(conv(X))))``. Backward runs the chain in reverse; ``grads`` holds
     ``weight`` ``(C_out, C_in, k, k)`` and ``bias`` ``(C_out,)`` (the book's weight is
@@ -212,9 +215,15 @@ class Conv2D(Layer):
         padding: int | None = None,
         bias: bool = True,
         rng: np.random.Generator | None = None,
+        weight_init: str = "standard",
     ) -> None:
         rng = np.random.default_rng() if rng is None else rng
         self.conv = Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias, rng=rng)
+        if weight_init != "standard":  # Conv2d drew N(0, 1); redraw with the scheme's spread
+            weight, bias_init = conv_init(weight_init, in_channels, out_channels, kernel_size, rng)
+            self.conv.weight.data = weight
+            if self.conv.bias is not None:
+                self.conv.bias.data = bias_init
         self.activation = Linear() if activation is None else activation
         super().__init__([self.conv, self.activation] + ([Flatten()] if flatten else []))
         for name, param in self.conv.named_parameters():  # Conv2d has two parameters: register both

@@ -78,21 +78,35 @@ class MeanSquaredError(Loss):
         reduction: ``"mean"`` (default, PyTorch's ``MSELoss``): ``L = sum(E) / (N * D)``;
             ``"batchmean"`` (the book's chapter 3 loss): ``L = sum(E) / N``, summed over the
             outputs and averaged over the batch rows; ``"sum"``: ``L = sum(E)``.
+        normalize: ``False`` (default) compares ``P`` itself. ``True`` (the book's chapter 4
+            MNIST option) first divides each prediction row by its sum, ``Q = P / s`` with
+            ``s_n = sum_j P_nj``, and compares ``Q``: ``E = (Q - Y)^2``. Needs ``(N, D)``
+            predictions whose rows do not sum to zero (the book feeds sigmoid outputs).
 
     Shape:
         prediction and target ``(N, D)`` (any shape with a leading batch axis ``N``; ``D`` is the
-        product of the other axes).
+        product of the other axes; ``normalize=True``: exactly ``(N, D)``).
 
     Backward:
         ``dL/dP = 2 (P - Y) / (N * D)`` (mean), ``2 (P - Y) / N`` (batchmean), ``2 (P - Y)`` (sum).
         The two default forms coincide when ``D = 1`` (Boston housing).
+        With ``normalize``, ``G = dL/dQ`` is the same formula in ``Q``, and the chain rule goes
+        through the normalisation's Jacobian ``dQ_nj/dP_nk = (delta_jk - Q_nj) / s_n``:
+        ``dL/dP_nk = (G_nk - sum_j G_nj Q_nj) / s_n``. (The book's code returns ``G`` alone,
+        which is not the gradient of its own value: book bug 10.)
     """
 
-    def __init__(self, reduction: str = "mean") -> None:
+    normalized: Array  # Q of the last forward (normalize=True)
+    row_sums: Array  # s of the last forward, (N, 1)
+
+    def __init__(self, reduction: str = "mean", *, normalize: bool = False) -> None:
         if reduction not in MSE_REDUCTIONS:
             raise ValueError(f"unknown reduction {reduction!r}; choose from {MSE_REDUCTIONS}")
+        if not isinstance(normalize, bool):
+            raise TypeError(f"MeanSquaredError normalize must be True or False, got {normalize!r}")
         super().__init__()
         self.reduction = reduction
+        self.normalize = normalize
 
     def _divisor(self) -> int:
         if self.reduction == "mean":
@@ -101,12 +115,28 @@ class MeanSquaredError(Loss):
             return self.prediction.shape[0]  # N
         return 1
 
+    def _compared(self) -> Array:
+        """``P``, or with ``normalize`` the row-normalised ``Q = P / s`` (cached for backward)."""
+        if not self.normalize:
+            return self.prediction
+        if self.prediction.ndim != 2:
+            raise ValueError(f"MeanSquaredError(normalize=True) needs (N, D) predictions, got {self.prediction.shape}")
+        self.row_sums = np.sum(self.prediction, axis=1, keepdims=True)  # (N, 1)
+        if np.any(self.row_sums == 0):
+            raise ValueError("MeanSquaredError(normalize=True) got a prediction row that sums to zero")
+        self.normalized = self.prediction / self.row_sums  # (N, D)
+        return self.normalized
+
     def _output(self) -> float:
-        diff = self.prediction - self.target
+        diff = self._compared() - self.target
         return float(np.sum(diff * diff)) / self._divisor()
 
     def _input_grad(self) -> Array:
-        return 2.0 * (self.prediction - self.target) / self._divisor()
+        if not self.normalize:
+            return 2.0 * (self.prediction - self.target) / self._divisor()
+        grad_q = 2.0 * (self.normalized - self.target) / self._divisor()  # dL/dQ (N, D)
+        inner = np.sum(grad_q * self.normalized, axis=1, keepdims=True)  # sum_j G_nj Q_nj (N, 1)
+        return (grad_q - inner) / self.row_sums  # through the Jacobian of Q = P / s
 
 
 SCE_REDUCTIONS = ("mean", "sum")

@@ -1,4 +1,4 @@
-"""Chapters 3-4, 6: Optimizer and SGD; momentum and learning-rate decay (4); AdaGrad and clipping (6).
+"""Chapters 3-4, 6-7: Optimizer and SGD; momentum and decay (4); AdaGrad and clipping (6); Adam (7).
 
 Twin: ``torch_ref/optimizers.py`` (``torch.optim``). Like ``torch.optim``, an optimizer is built
 from the parameters it updates (``SGD(net.parameters(), lr=0.01)``) and keeps them in
@@ -274,3 +274,70 @@ class ExponentialDecay(LRScheduler):
 
     def _decay(self, lr: float, lr0: float) -> float:
         return lr * (self.final_lr / lr0) ** (1.0 / (self.epochs - 1))
+
+
+class Adam(Optimizer):
+    """Chapter 7: Adam (Kingma & Ba 2015), as ``torch.optim.Adam`` computes it (``amsgrad=False``).
+
+    Args:
+        params: parameters to update.
+        lr: learning rate ``a`` (> 0); 1e-3 by default (the book's chapter 7 LSTM uses it).
+        betas: ``(b1, b2)``, each in ``[0, 1)``: decay of the first and second moment estimates.
+        eps: ``e`` (>= 0), added to the root of the second moment, outside the square root.
+        weight_decay: ``wd`` (>= 0) in PyTorch's L2 form (folded into the gradient, not AdamW's
+            decoupled decay); the book's chapter 7 LSTM uses 1e-5.
+
+    Step ``t = 1, 2, ...`` of one parameter ``p`` with gradient ``g``::
+
+        g  <- g + wd * p
+        m  <- b1 * m + (1 - b1) * g            (first moment, "exp_avg")
+        v  <- b2 * v + (1 - b2) * g^2          (second moment, "exp_avg_sq")
+        m^ =  m / (1 - b1^t)                   (bias correction: m and v start at zero)
+        v^ =  v / (1 - b2^t)
+        p  <- p - lr * m^ / (sqrt(v^) + e)
+
+    State (names as in ``torch.optim.Adam``, so state can be compared or copied by key):
+        ``state[p]["step"]`` (0-d, ``t``), ``state[p]["exp_avg"]`` (``m``) and
+        ``state[p]["exp_avg_sq"]`` (``v``), both of the parameter's shape, zero before step 1.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        check_adam_options(betas, eps, weight_decay)
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay})
+
+    def _update(self, param: Parameter, grad: Array, group: dict[str, Any]) -> None:
+        if param not in self.state:
+            zeros = np.zeros_like(param.data)
+            self.state[param] = {"step": np.zeros(()), "exp_avg": zeros, "exp_avg_sq": zeros.copy()}
+        state = self.state[param]
+        beta1, beta2 = group["betas"]
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param.data  # a new array: p.grad itself is left alone
+        state["step"] += 1
+        t = float(state["step"])
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m += (1.0 - beta1) * (grad - m)  # = b1 m + (1 - b1) g, written as torch's lerp
+        v *= beta2
+        v += (1.0 - beta2) * grad * grad
+        step_size = group["lr"] / (1.0 - beta1**t)
+        denom = np.sqrt(v) / np.sqrt(1.0 - beta2**t) + group["eps"]  # sqrt(v^) + eps
+        param.data -= step_size * (m / denom)
+
+
+def check_adam_options(betas: tuple[float, float], eps: float, weight_decay: float) -> None:
+    """Adam's checks, shared wording on both twins: betas in [0, 1), eps and weight_decay >= 0, finite."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, beta in enumerate(betas, start=1):
+        if not isinstance(beta, Real) or isinstance(beta, bool) or not 0.0 <= beta < 1.0:
+            raise ValueError(f"beta{i} must be a number in [0, 1), got {beta!r}")
+    for name, value in (("eps", eps), ("weight_decay", weight_decay)):
+        if not isinstance(value, Real) or isinstance(value, bool) or not 0.0 <= value < float("inf"):
+            raise ValueError(f"{name} must be a number >= 0 and finite, got {value!r}")

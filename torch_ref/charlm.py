@@ -9,6 +9,7 @@ between batches as its detached batch mean; ``CharLM`` stacks them in an ``nn.Mo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -18,7 +19,7 @@ from torch_ref.layers import Dense
 from torch_ref.optimizers import clip_grad_norm_, clip_grad_value_
 from torch_ref.rnn import GRU, LSTM, RNN
 
-CELLS: dict[str, Callable[[int, int], nn.Module]] = {"rnn": RNN, "gru": GRU, "lstm": LSTM}
+CELLS: dict[str, Callable[[int, int], nn.RNNBase]] = {"rnn": RNN, "gru": GRU, "lstm": LSTM}
 
 
 def _check_size(name: str, value: int) -> int:
@@ -32,22 +33,54 @@ class RecurrentLayer(nn.Module):
 
     Args:
         cell: ``"rnn"``, ``"gru"`` or ``"lstm"``; input_size: I; hidden_size: H; output_size: O.
+        reset_after: GRU only; ``False`` is the book's GRU (``torch_ref.rnn.GRU(reset_after=False)``).
+        single_bias: ``True`` is the book's one bias per gate: ``bias_hh_l0`` is deleted as a
+            parameter of the ``nn.RNNBase`` and registered in its place as a non-persistent zero
+            buffer of the same name, so the recurrent kernel still finds it while
+            ``parameters()`` (hence any optimizer), ``state_dict()`` and autograd leave it out.
+        weight_scale: ``None`` keeps PyTorch's init; a number ``s`` redraws every weight and bias
+            from ``N(0, s)`` (``nn.init.normal_`` with ``generator``).
+        generator: generator for that redraw.
 
     Shape: input (N, L, I) -> output (N, L, O). After each forward ``state`` holds the batch mean
     of the final state, detached, (1, 1, H) (``(h, c)`` for an LSTM); the next forward starts
     every row from it (zeros before the first batch or after ``reset_state``).
     """
 
-    def __init__(self, cell: str, input_size: int, hidden_size: int, output_size: int) -> None:
+    def __init__(
+        self,
+        cell: str,
+        input_size: int,
+        hidden_size: int,
+        output_size: int,
+        *,
+        reset_after: bool = True,
+        single_bias: bool = False,
+        weight_scale: float | None = None,
+        generator: torch.Generator | None = None,
+    ) -> None:
         if cell not in CELLS:
             raise ValueError(f"unknown cell {cell!r}; choose from {sorted(CELLS)}")
+        check_book_options(cell, reset_after, single_bias, weight_scale)
         super().__init__()
         self.cell = cell
         self.input_size = _check_size("input_size", input_size)
         self.hidden_size = _check_size("hidden_size", hidden_size)
         self.output_size = _check_size("output_size", output_size)
-        self.rnn = CELLS[cell](input_size, hidden_size)
+        self.reset_after, self.single_bias, self.weight_scale = reset_after, single_bias, weight_scale
+        self.rnn: nn.RNNBase = (
+            GRU(input_size, hidden_size, reset_after) if cell == "gru" else CELLS[cell](input_size, hidden_size)
+        )
         self.proj = Dense(hidden_size, output_size)
+        if weight_scale is not None:
+            with torch.no_grad():
+                for param in self.parameters():
+                    nn.init.normal_(param, 0.0, weight_scale, generator=generator)
+        if single_bias:
+            zero = torch.zeros_like(self.rnn.get_parameter("bias_hh_l0")).detach()
+            del self.rnn.bias_hh_l0  # no longer a parameter ...
+            self.rnn.register_buffer("bias_hh_l0", zero, persistent=False)  # ... but a fixed zero of that name
+            self.rnn._init_flat_weights()  # the kernel's weight list now holds the buffer
         self.state: tuple[torch.Tensor, ...] | None = None
 
     def reset_state(self) -> None:
@@ -68,21 +101,56 @@ class RecurrentLayer(nn.Module):
         return self.proj(hidden)  # nn.Linear acts on the last axis: (N, L, O)
 
 
+def check_book_options(cell: str, reset_after: bool, single_bias: bool, weight_scale: float | None) -> None:
+    """The scratch twin's checks of the book options."""
+    for name, flag in (("reset_after", reset_after), ("single_bias", single_bias)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"RecurrentLayer {name} must be True or False, got {flag!r}")
+    if not reset_after and cell != "gru":
+        raise ValueError(f"reset_after=False (the book's GRU) needs cell='gru', got cell={cell!r}")
+    if weight_scale is not None and (
+        not isinstance(weight_scale, int | float) or isinstance(weight_scale, bool) or not 0 < weight_scale < math.inf
+    ):
+        raise ValueError(f"weight_scale must be a positive finite number (a std) or None, got {weight_scale!r}")
+
+
 class CharLM(nn.Module):
     """Stacked ``RecurrentLayer``s from one-hot characters (N, L, V) to logits (N, L, V).
 
     Args:
         vocab_size: V; hidden_size: H; num_layers: depth (inner layers project to H);
-        cell: ``"lstm"`` (default), ``"gru"`` or ``"rnn"``.
+        cell: ``"lstm"`` (default), ``"gru"`` or ``"rnn"``;
+        reset_after, single_bias, weight_scale, generator: every layer's book options.
     """
 
-    def __init__(self, vocab_size: int, hidden_size: int, num_layers: int = 1, cell: str = "lstm") -> None:
+    def __init__(
+        self,
+        vocab_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        cell: str = "lstm",
+        *,
+        reset_after: bool = True,
+        single_bias: bool = False,
+        weight_scale: float | None = None,
+        generator: torch.Generator | None = None,
+    ) -> None:
         super().__init__()
         self.vocab_size = _check_size("vocab_size", vocab_size)
         _check_size("num_layers", num_layers)
         sizes = [vocab_size] + [hidden_size] * (num_layers - 1) + [vocab_size]
         self.layers = nn.ModuleList(
-            RecurrentLayer(cell, sizes[i], hidden_size, sizes[i + 1]) for i in range(num_layers)
+            RecurrentLayer(
+                cell,
+                sizes[i],
+                hidden_size,
+                sizes[i + 1],
+                reset_after=reset_after,
+                single_bias=single_bias,
+                weight_scale=weight_scale,
+                generator=generator,
+            )
+            for i in range(num_layers)
         )
 
     def reset_state(self) -> None:

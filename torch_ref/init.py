@@ -1,4 +1,4 @@
-"""Chapter 4: weight initialisation schemes. Twin: ``scratch/init.py``.
+"""Chapters 4-5: weight initialisation schemes (``Dense``, ``Conv2D``). Twin: ``scratch/init.py``.
 
 ``standard`` is ``nn.init.normal_``, ``glorot`` is ``nn.init.xavier_normal_`` and ``glorot_uniform``
 is ``nn.init.xavier_uniform_``; ``glorot_book`` (std ``2 / (fan_in + fan_out)``, the book's 2019
@@ -50,7 +50,7 @@ def draw(
     """
     std = init_std(scheme, fan_in, fan_out)
     out = torch.empty(shape, dtype=torch.get_default_dtype())
-    is_weight = shape == (fan_out, fan_in)
+    is_weight = len(shape) >= 2 and _xavier_fans(shape) == (fan_in, fan_out)  # the fans xavier_* would read
     if scheme == "glorot" and is_weight:
         return nn.init.xavier_normal_(out, generator=generator)
     if scheme == "glorot_uniform" and is_weight:
@@ -67,4 +67,32 @@ def dense_init(
     """``(weight (out, in), bias (out,))`` for a ``Dense`` layer, weight drawn first."""
     weight = draw(scheme, (out_features, in_features), in_features, out_features, generator)
     bias = draw(scheme, (out_features,), in_features, out_features, generator)
+    return weight, bias
+
+
+def _xavier_fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    """The fans ``nn.init.xavier_*`` read from a tensor of ``shape``: ``(C_in k^2, C_out k^2)``."""
+    area = math.prod(shape[2:])
+    return shape[1] * area, shape[0] * area
+
+
+def conv_fans(scheme: str, in_channels: int, out_channels: int, kernel_size: int) -> tuple[int, int]:
+    """``(fan_in, fan_out)``: channels only for ``glorot_book`` (the book's), times ``k^2`` otherwise."""
+    check_scheme(scheme)
+    if scheme == "glorot_book":
+        return in_channels, out_channels
+    area = kernel_size * kernel_size
+    return in_channels * area, out_channels * area
+
+
+def conv_init(
+    scheme: str, in_channels: int, out_channels: int, kernel_size: int, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(weight (C_out, C_in, k, k), bias (C_out,))`` for a ``Conv2D`` layer, weight drawn first.
+
+    ``glorot`` / ``glorot_uniform`` are ``xavier_normal_`` / ``xavier_uniform_`` on the 4-D weight.
+    """
+    fan_in, fan_out = conv_fans(scheme, in_channels, out_channels, kernel_size)
+    weight = draw(scheme, (out_channels, in_channels, kernel_size, kernel_size), fan_in, fan_out, generator)
+    bias = draw(scheme, (out_channels,), fan_in, fan_out, generator)
     return weight, bias

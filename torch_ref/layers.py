@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from torch_ref.conv import Conv2d
-from torch_ref.init import dense_init
+from torch_ref.init import conv_init, dense_init
 
 Layer = nn.Sequential
 
@@ -110,7 +110,9 @@ Flatten = nn.Flatten
 class Conv2D(Conv2d):
     """Chapter 5: the book's convolutional layer: ``Conv2d`` (``nn.Conv2d``), activation, flatten, dropout.
 
-    Args: as the scratch twin (``scratch/layers.py``); ``padding=None`` means ``k // 2``.
+    Args: as the scratch twin (``scratch/layers.py``); ``padding=None`` means ``k // 2``;
+        ``weight_init`` ``None`` keeps ``nn.Conv2d``'s own init, a scheme name re-draws weight and
+        bias with ``torch_ref.init.conv_init`` from ``generator``.
 
     Attributes:
         weight: ``(C_out, C_in, k, k)``; bias: ``(C_out,)`` (from ``nn.Conv2d``).
@@ -129,8 +131,16 @@ class Conv2D(Conv2d):
         stride: int = 1,
         padding: int | None = None,
         bias: bool = True,
+        generator: torch.Generator | None = None,
+        weight_init: str | None = None,
     ) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias)
+        if weight_init is not None:
+            weight, bias_init = conv_init(weight_init, in_channels, out_channels, kernel_size, generator)
+            with torch.no_grad():
+                self.weight.copy_(weight)
+                if self.bias is not None:
+                    self.bias.copy_(bias_init)
         self.activation = nn.Identity() if activation is None else activation
         self.flatten = nn.Flatten() if flatten else nn.Identity()
         self.dropout = Dropout(dropout, variant=dropout_variant) if dropout > 0 else nn.Identity()

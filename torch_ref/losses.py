@@ -48,16 +48,31 @@ class MeanSquaredError(Loss):
     Args:
         reduction: ``"mean"`` (default, ``nn.MSELoss``): ``sum((P - Y)^2) / (N * D)``;
             ``"batchmean"`` (the book's): ``sum((P - Y)^2) / N``; ``"sum"``.
+        normalize: ``True`` (the book's chapter 4 option) compares ``Q = P / P.sum(1)`` with
+            ``Y`` instead of ``P``; autograd differentiates through the division (the true
+            gradient, ``(G - sum_j G_j Q_j) / s`` per row, that the book's code lacks).
     """
 
-    def __init__(self, reduction: str = "mean") -> None:
+    def __init__(self, reduction: str = "mean", *, normalize: bool = False) -> None:
         if reduction not in MSE_REDUCTIONS:
             raise ValueError(f"unknown reduction {reduction!r}; choose from {MSE_REDUCTIONS}")
+        if not isinstance(normalize, bool):
+            raise TypeError(f"MeanSquaredError normalize must be True or False, got {normalize!r}")
         super().__init__()
         self.reduction = reduction
+        self.normalize = normalize
 
     def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         self._check(prediction, target)
+        if self.normalize:
+            if prediction.dim() != 2:
+                raise ValueError(
+                    f"MeanSquaredError(normalize=True) needs (N, D) predictions, got {tuple(prediction.shape)}"
+                )
+            row_sums = prediction.sum(dim=1, keepdim=True)  # (N, 1)
+            if bool((row_sums == 0).any()):
+                raise ValueError("MeanSquaredError(normalize=True) got a prediction row that sums to zero")
+            prediction = prediction / row_sums  # (N, D), each row sums to one
         if self.reduction == "batchmean":
             return F.mse_loss(prediction, target, reduction="sum") / prediction.shape[0]
         return F.mse_loss(prediction, target, reduction=self.reduction)

@@ -1,4 +1,4 @@
-"""Chapters 3-4, 6: Optimizer, SGD, momentum, decay, AdaGrad, clipping. Twin: ``scratch/optimizers.py``.
+"""Chapters 3-4, 6-7: Optimizer, SGD, momentum, decay, AdaGrad, clipping, Adam. Twin: ``scratch/optimizers.py``.
 
 ``torch.optim`` has them all; the classes here only pin the constructor to the scratch twin's
 arguments (``SGD(params, lr)``) so the two files line up.
@@ -7,6 +7,7 @@ arguments (``SGD(params, lr)``) so the two files line up.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from numbers import Real
 
 import torch
 
@@ -140,3 +141,43 @@ class ExponentialDecay(torch.optim.lr_scheduler.ExponentialLR):
     def __init__(self, optimizer: torch.optim.Optimizer, final_lr: float, epochs: int) -> None:
         lr0 = _check_decay(optimizer, final_lr, epochs)
         super().__init__(optimizer, gamma=(final_lr / lr0) ** (1.0 / (epochs - 1)))
+
+
+class Adam(torch.optim.Adam):
+    """``torch.optim.Adam`` with PyTorch's L2 weight decay and ``amsgrad=False``.
+
+    Args:
+        params: parameters to update.
+        lr: learning rate (> 0), 1e-3 by default.
+        betas: ``(b1, b2)``, each in ``[0, 1)``.
+        eps: added outside the square root (>= 0).
+        weight_decay: ``g <- g + wd * p`` before the moments (>= 0).
+
+    ``m <- b1 m + (1 - b1) g``; ``v <- b2 v + (1 - b2) g^2``;
+    ``p <- p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)``, by ``torch.optim.Adam.step``.
+    State keys: ``step``, ``exp_avg``, ``exp_avg_sq``.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[torch.nn.Parameter],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        _check_lr(lr)
+        check_adam_options(betas, eps, weight_decay)
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=False)
+
+
+def check_adam_options(betas: tuple[float, float], eps: float, weight_decay: float) -> None:
+    """The scratch twin's checks: betas in [0, 1), eps and weight_decay >= 0 and finite."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, beta in enumerate(betas, start=1):
+        if not isinstance(beta, Real) or isinstance(beta, bool) or not 0.0 <= beta < 1.0:
+            raise ValueError(f"beta{i} must be a number in [0, 1), got {beta!r}")
+    for name, value in (("eps", eps), ("weight_decay", weight_decay)):
+        if not isinstance(value, Real) or isinstance(value, bool) or not 0.0 <= value < float("inf"):
+            raise ValueError(f"{name} must be a number >= 0 and finite, got {value!r}")

@@ -50,3 +50,29 @@ CASES = [
     _mse("mean", (16, 1)),
     _mse("batchmean", (1, 5)),
 ]
+
+
+def _mse_normalized(reduction: str, shape: tuple[int, int]) -> OpCase:
+    """The book's chapter 4 MNIST loss: rows divided by their sums, then squared error.
+
+    Predictions are positive (like the sigmoid outputs the book feeds it), targets one-hot rows.
+    The finite-difference oracle checks the gradient through the normalisation's Jacobian.
+    """
+    return OpCase(
+        name=f"mse_normalized_{reduction}_{shape[0]}x{shape[1]}",
+        component="MeanSquaredError",
+        stem="losses",
+        chapter=4,
+        op_class="loss",
+        inputs={"prediction": InputSpec(shape, "positive"), "target": InputSpec(shape, "onehot")},
+        build=lambda rng: loss_pair(
+            sL.MeanSquaredError(reduction, normalize=True), tL.MeanSquaredError(reduction, normalize=True)
+        ),
+    )
+
+
+CASES += [
+    _mse_normalized("batchmean", (8, 10)),
+    _mse_normalized("mean", (6, 4)),
+    _mse_normalized("sum", (1, 3)),
+]
