@@ -78,7 +78,11 @@ class NextCharLSTM(Module):
         x = check_input(input, ("N", "L", self.vocab_size), "NextCharLSTM input")
         self._check_parameter_dtype(x, "NextCharLSTM input")
         n, length, _ = x.shape
-        hx = None if self.state is None else tuple(np.broadcast_to(s, (1, n, self.hidden_size)).copy() for s in self.state)
+        hx = (
+            None
+            if self.state is None
+            else tuple(np.broadcast_to(s, (1, n, self.hidden_size)).copy() for s in self.state)
+        )
         hidden = self.lstm.forward(x, hx)  # (N, L, H)
         h_n, c_n = self.lstm.final_state()  # (1, N, H) each
         self.state = (h_n.mean(axis=1, keepdims=True), c_n.mean(axis=1, keepdims=True))  # (1, 1, H): batch mean
@@ -122,7 +126,9 @@ class CrossEntropyLoss(SequenceSoftmaxCrossEntropy):
         return super().backward().transpose(0, 2, 1)  # (N, L, V) -> (N, V, L)
 
 
-def train_step(model: NextCharLSTM, loss: CrossEntropyLoss, optimizer: so.Optimizer, inputs: Array, targets: Array) -> float:
+def train_step(
+    model: NextCharLSTM, loss: CrossEntropyLoss, optimizer: so.Optimizer, inputs: Array, targets: Array
+) -> float:
     """One step of the book's loop: ``zero_grad``, forward (carrying the state), loss, backward,
     ``step``; returns the loss before the update."""
     optimizer.zero_grad()

@@ -142,7 +142,7 @@ def lstm_pair(scratch_model: sl.NextCharLSTM, torch_model: tl.NextCharLSTM, data
         torch_model.reset_state()
         opt = to.Adam(torch_model.parameters(), lr=lr, weight_decay=weight_decay)
         loss = tl.CrossEntropyLoss()
-        val = [tuple(torch.tensor(a, device=device) for a in b) for b in data.validation(dtype)]
+        val = [(torch.tensor(x, device=device), torch.tensor(y, device=device)) for x, y in data.validation(dtype)]
 
         def step(k: int, start: int) -> float:
             x, y = (torch.tensor(a, device=device) for a in data.batch(start, dtype))
