@@ -8,7 +8,8 @@ to ``out_dir``:
 - ``index.html``: the same as a page, plus both twins' source side by side per component;
 - ``rows.csv`` / ``rows.json``: every result row (cases and experiments' trajectory rows);
 - ``mutants.csv``, ``bench.csv``, ``bench_conv.csv`` (the chapter 5 conv target, both dtypes);
-- ``budget_heatmap.png``, ``speed.png``, ``conv_batch_curve.png``, ``curves_<experiment>.png``.
+- ``budget_heatmap.png``, ``speed.png``, ``conv_batch_curve.png``, ``curves_<experiment>.png``,
+  ``figure_<experiment>_<k>.png`` (an experiment's own pictures, ``ExperimentResult.figures``).
 
 Progress goes to stderr. ``quick`` skips float32 for cases slower than ``QUICK_CASE_SECONDS`` in
 float64 (after an untimed warm-up run, so that the first case does not pay the one-off start-up
@@ -210,6 +211,8 @@ def _write_plots(data: ReportData, out: Path) -> None:
     }
     for name, result in data.experiments.items():
         made[f"Training curves: {name}"] = plots.curves(name, result.curves, out / f"curves_{name}.png")
+        for k, (title, draw) in enumerate(result.figures.items()):  # the experiment's own pictures
+            made[f"{name}: {title}"] = draw(out / f"figure_{name}_{k}.png")
     data.plots = {title: p.name for title, p in made.items() if p is not None}
 
 
