@@ -112,7 +112,7 @@ def _case(lr_decay: str) -> TrajectoryCase:
     build: Callable[[np.random.Generator], TrainingPair] = lambda rng: pytorch_trainer_pair(  # noqa: E731
         small_boston(), rng, 0.01, fit, seed=int(rng.integers(2**31))
     )
-    return TrajectoryCase(f"pytorch_trainer_boston_{lr_decay}_decay", "PyTorchTrainer", "trainer", 7, build)
+    return TrajectoryCase(f"pytorch_trainer_boston_{lr_decay}_decay", "PyTorchTrainer", "pytorch_trainer", 7, build)
 
 
 CASES = [_case("torch"), _case("book")]

@@ -78,7 +78,7 @@ def _case(epochs: int) -> TrajectoryCase:
         seed = int(rng.integers(2**31))
         return pytorch_trainer_pair(boston_data(), rng, LR, {**fit, "lr_decay": "book"}, seed=seed)
 
-    return TrajectoryCase("pytorch_trainer_boston_book_protocol", "PyTorchTrainer", "trainer", CHAPTER, build)
+    return TrajectoryCase("pytorch_trainer_boston_book_protocol", "PyTorchTrainer", "pytorch_trainer", CHAPTER, build)
 
 
 def test_mse(pair: TrainingPair, dtype: str) -> dict[str, float]:
