@@ -58,7 +58,9 @@ class NextCharLSTM(Module):
         lstm, dense: the layers. state: the carried ``(h, c)``, each (1, 1, H), or ``None``.
     """
 
-    def __init__(self, vocab_size: int, hidden_size: int | None = None, *, rng: np.random.Generator | None = None):
+    def __init__(
+        self, vocab_size: int, hidden_size: int | None = None, *, rng: np.random.Generator | None = None
+    ) -> None:
         super().__init__()
         rng = np.random.default_rng() if rng is None else rng
         self.vocab_size = _check_size("vocab_size", vocab_size)

@@ -14,9 +14,6 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
-#: ``(N, V, L)`` logits and ``(N, L)`` class indices: the class axis second, mean over positions.
-CrossEntropyLoss = nn.CrossEntropyLoss
-
 
 class NextCharLSTM(nn.Module):
     """Chapter 7: ``nn.LSTM`` + ``nn.Linear`` over one-hot characters, (N, L, V) -> (N, V, L).
@@ -48,6 +45,10 @@ class NextCharLSTM(nn.Module):
         self.state = (h_n.mean(dim=1, keepdim=True).detach(), c_n.mean(dim=1, keepdim=True).detach())
         logits = self.dense(hidden)  # (N, L, V)
         return logits.permute(0, 2, 1)  # (N, V, L)
+
+
+#: ``(N, V, L)`` logits and ``(N, L)`` class indices: the class axis second, mean over positions.
+CrossEntropyLoss = nn.CrossEntropyLoss
 
 
 def train_step(
