@@ -29,7 +29,7 @@ def test_chapter7_models_match_torch_float64(case: Case) -> None:
     assert_case_passes(case, "float64")
 
 
-@pytest.mark.parametrize("case", [c for c in case_params("cnn7") + case_params("lstm7") if "train" not in c.id])
+@pytest.mark.parametrize("case", case_params("cnn7") + case_params("lstm7"))
 def test_chapter7_models_match_torch_float32(case: Case) -> None:
     assert_case_passes(case, "float32")
 
