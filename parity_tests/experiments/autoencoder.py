@@ -119,11 +119,13 @@ def run(args: argparse.Namespace) -> ExperimentResult:
             }
         )
     steps = len(curves["float64"]["scratch"])
-    count = min(len(data.X_test), int(getattr(args, "tsne_images", 1000)))
+    # the map's digits: the whole test set, also in --quick (the codes of 1,000 digits are cheap)
+    mapped = autoencoder_data(None if args.quick else data_dir).X_test
+    count = min(len(mapped), int(getattr(args, "tsne_images", 1000)))
     digits = mnist_5k_split() if args.quick or not data_dir else load_mnist_dir(data_dir)
     assert trained is not None
     torch_layers: Any = trained.torch_net.layers  # an nn.ModuleList: [ConvAutoencoder]
-    s_codes, t_codes = codes(trained.scratch_net.layers[0], torch_layers[0], data.X_test[:count])
+    s_codes, t_codes = codes(trained.scratch_net.layers[0], torch_layers[0], mapped[:count])
     s_map, t_map, gap = tsne_maps(s_codes, t_codes)
     table[0]["max |code diff|"] = float(np.max(np.abs(s_codes - t_codes)))
     table[0]["t-SNE max coordinate diff"] = gap
