@@ -135,4 +135,7 @@ def run(args: argparse.Namespace) -> ExperimentResult:
     rows = [row for part in parts for row in part.rows]
     where = "The chapter's convolutional autoencoder and its t-SNE map of the codes: `dlfs-parity train autoencoder`."
     text = "\n\n".join([*(part.text for part in parts), where])
-    return ExperimentResult(NAME, pd.DataFrame([part.entry for part in parts]).round(3), curves, rows, text)
+    table = pd.DataFrame([part.entry for part in parts]).round(3)
+    for column in (c for c in table.columns if c.startswith("lockstep worst budget")):  # small: keep 2 digits
+        table[column] = [f"{v:.2g}" for v in pd.DataFrame([p.entry for p in parts])[column]]
+    return ExperimentResult(NAME, table, curves, rows, text)
