@@ -73,6 +73,8 @@ def run_lstm(args: argparse.Namespace) -> Part:
     final = {"scratch": result.scratch.eval_losses[-1], "torch": result.torch.eval_losses[-1]}
     controls = [h.eval_losses[-1] for h in result.controls]
     windows = len(data.windows.positions)
+    seen = int(data.windows.starts(steps).max()) + data.windows.batch_size + SEQUENCE_LENGTH  # characters read
+    seen = min(seen, len(data.windows.codes))
     entry: dict[str, Any] = {
         "model": f"lstm_next_char_h{vocab}",
         "data": f"{'--text' if getattr(args, 'text', None) else 'pydoc corpus'}, vocabulary {vocab}",
@@ -88,7 +90,8 @@ def run_lstm(args: argparse.Namespace) -> Part:
     curves = {"lstm_next_char float64": {"scratch": result.scratch.step_losses, "torch": result.torch.step_losses}}
     text = (
         f"LSTM next-character model: {steps} steps of batch {data.windows.batch_size}, windows of "
-        f"{SEQUENCE_LENGTH} (one epoch would be {windows:,} steps), Adam lr {LR} weight_decay {WEIGHT_DECAY}, "
+        f"{SEQUENCE_LENGTH} (one epoch would be {windows:,} steps; these read the first {seen:,} of the "
+        f"{len(data.windows.codes):,} training characters), Adam lr {LR} weight_decay {WEIGHT_DECAY}, "
         f"hidden = vocabulary = {vocab}; validation loss on {len(data.chunk_inputs):,} non-overlapping chunks "
         f"every {every} steps. The book's {BOOK_VALIDATION_LOSS} comes from a full epoch on its own text "
         "(vocabulary 62); ours is on another text, with another vocabulary and far fewer steps, so read it "
