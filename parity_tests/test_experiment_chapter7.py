@@ -4,6 +4,7 @@ ours; ``train autoencoder`` draws the book's t-SNE map of both twins' codes side
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 
 from parity_tests.experiments import _chapter7_cnn, _chapter7_lstm, _tsne, chapter7
 from parity_tests.registry import Case, assert_case_passes, case_params
-from parity_tests.train import get_experiment, run_experiment
+from parity_tests.train import experiment_parser, get_experiment, run_experiment
 
 pytestmark = pytest.mark.ch7
 
@@ -19,8 +20,10 @@ pytestmark = pytest.mark.ch7
 def test_models_option_picks_in_the_chapters_order_and_rejects_unknown_names() -> None:
     assert chapter7.chosen_models("lstm,boston") == ["boston", "lstm"]
     assert chapter7.chosen_models(None) == ["boston", "cnn", "lstm"]
-    with pytest.raises(ValueError, match="unknown \\['rnn'\\]"):
+    with pytest.raises(argparse.ArgumentTypeError, match="unknown \\['rnn'\\]"):
         chapter7.chosen_models("cnn,rnn")
+    with pytest.raises(SystemExit):  # argparse: a usage error, not a traceback
+        experiment_parser(get_experiment("chapter7")).parse_args(["--models", "rnn"])
 
 
 def test_tsne_maps_of_equal_codes_are_equal_and_the_picture_is_a_png(tmp_path: Path) -> None:

@@ -54,7 +54,9 @@ def boston_data() -> Split:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, from {', '.join(MODELS)}")
+    parser.add_argument(
+        "--models", type=chosen_models, default=list(MODELS), help=f"comma-separated, from {', '.join(MODELS)}"
+    )
     parser.add_argument("--epochs", type=int, default=100, help="Boston training epochs (book: 100)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="initial weights, batch order, dropout masks")
     parser.add_argument("--seeds", type=int, default=4, help="Boston: extra seeds for the test MSE spread (0: none)")
@@ -63,11 +65,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def chosen_models(value: str | None) -> list[str]:
-    """The ``--models`` list, checked: names from ``MODELS``, in ``MODELS`` order."""
+    """The ``--models`` list, checked: names from ``MODELS``, in ``MODELS`` order (an argparse type:
+    a bad list is a one-line usage error)."""
     names = [m.strip() for m in (value or ",".join(MODELS)).split(",") if m.strip()]
     unknown = sorted(set(names) - set(MODELS))
     if unknown or not names:
-        raise ValueError(f"--models: unknown {unknown or 'empty list'}; choose from {', '.join(MODELS)}")
+        raise argparse.ArgumentTypeError(f"unknown {unknown or 'empty list'}; choose from {', '.join(MODELS)}")
     return [m for m in MODELS if m in names]
 
 
@@ -130,7 +133,8 @@ def run_boston(args: argparse.Namespace) -> Part:
 
 def run(args: argparse.Namespace) -> ExperimentResult:
     runners = {"boston": run_boston, "cnn": _chapter7_cnn.run_cnn, "lstm": _chapter7_lstm.run_lstm}
-    parts = [runners[name](args) for name in chosen_models(getattr(args, "models", None))]
+    models = getattr(args, "models", None)
+    parts = [runners[name](args) for name in (models if isinstance(models, list) else chosen_models(models))]
     curves = {label: curve for part in parts for label, curve in part.curves.items()}
     rows = [row for part in parts for row in part.rows]
     where = "The chapter's convolutional autoencoder and its t-SNE map of the codes: `dlfs-parity train autoencoder`."
