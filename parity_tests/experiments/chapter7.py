@@ -41,7 +41,7 @@ from parity_tests.trajectory import TrainingPair, TrajectoryCase
 
 NAME = "chapter7"
 CHAPTER = 7
-DESCRIPTION = "Boston MLP, MNIST CNN (SGD momentum, batch 60) and LSTM next-character model (Adam), by PyTorchTrainer"
+DESCRIPTION = "Boston MLP and MNIST CNN (PyTorchTrainer, SGD momentum); LSTM next-character model (Adam)"
 MODELS = ("boston", "cnn", "lstm")
 BOOK_TEST_MSE = 14.37
 LR, FINAL_LR, BATCH, EVAL_EVERY = 0.001, 0.001, 32, 10
