@@ -120,7 +120,7 @@ def test_chapter7_experiment_reports_both_twins_beside_the_book() -> None:
 
     from parity_tests.experiments import chapter7
 
-    result = chapter7.run(argparse.Namespace(quick=True, epochs=2, seed=0, seeds=0))
+    result = chapter7.run(argparse.Namespace(quick=True, epochs=2, seed=0, seeds=0, models="boston"))
     row = result.table.iloc[0]
     assert row["book test MSE"] == chapter7.BOOK_TEST_MSE
     assert row["lockstep"] == "pass" and row["lockstep steps"] == "24/24"  # 2 epochs of 12 batches, every step

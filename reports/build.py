@@ -12,7 +12,8 @@ to ``out_dir``:
 - ``REPORT.md``: summary, tables, conventions, experiments, mutants, speed, environment;
 - ``rows.csv`` / ``rows.json``: every result row (cases and experiments' trajectory rows);
 - ``mutants.csv``, ``bench.csv``, ``bench_conv.csv`` (the chapter 5 conv target, both dtypes);
-- ``budget_heatmap.png``, ``speed.png``, ``conv_batch_curve.png``, ``curves_<experiment>.png``.
+- ``budget_heatmap.png``, ``speed.png``, ``conv_batch_curve.png``, ``curves_<experiment>.png``,
+  ``figure_<experiment>_<k>.png`` (an experiment's own pictures, ``ExperimentResult.figures``).
 
 The folder is built beside ``out_dir`` and swapped in only when complete (``reports.folder``):
 an interrupted run leaves the previous report whole. Progress goes to stderr.
@@ -211,6 +212,8 @@ def _write_plots(data: ReportData, out: Path) -> None:
     }
     for name, result in data.experiments.items():
         made[f"Training curves: {name}"] = plots.curves(name, result.curves, out / f"curves_{name}.png")
+        for k, (title, draw) in enumerate(result.figures.items()):  # the experiment's own pictures
+            made[f"{name}: {title}"] = draw(out / f"figure_{name}_{k}.png")
     data.plots = {title: p.name for title, p in made.items() if p is not None}
 
 

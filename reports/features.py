@@ -66,6 +66,8 @@ TRAJECTORIES: dict[str, tuple[str, ...]] = {
     "autoencoder.ConvAutoencoder": ("autoencoder_mnist14_20_steps",),
     "autoencoder.Unflatten": ("autoencoder_mnist14_20_steps",),
     "pytorch_trainer.PyTorchTrainer": ("pytorch_trainer_boston_torch_decay", "pytorch_trainer_boston_book_decay"),
+    "optimizers.Adam": ("lstm7_train_small",),
+    "lstm7.CrossEntropyLoss": ("lstm7_train_small",),
 }
 
 

@@ -19,6 +19,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -35,6 +36,8 @@ class ExperimentResult:
         curves: ``{run label: {"scratch": losses per step, "torch": losses per step}}``.
         rows: trajectory parity rows (``parity_tests.harness.make_row`` format).
         text: notes for the reader (data caveats, sample text, ...), markdown.
+        figures: the experiment's own pictures, ``{title: draw}``; ``draw(path)`` writes a PNG at
+            ``path`` and returns it (the report calls it with a path in its folder).
     """
 
     name: str
@@ -42,6 +45,7 @@ class ExperimentResult:
     curves: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
     text: str = ""
+    figures: dict[str, Callable[[Path], Path]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

