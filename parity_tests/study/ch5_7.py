@@ -271,4 +271,38 @@ STUDIES: tuple[Study, ...] = (
         torch_helpers=("pytorch_trainer.PyTorchTrainer.iter_fit", "pytorch_trainer.PyTorchTrainer.train_step"),
         experiments=("chapter7",),
     ),
+    Study(
+        "cnn7.MNISTConvNet",
+        "7 A CNN in PyTorch (MNIST)",
+        (
+            r"H_1 = \text{drop}(\tanh(\text{conv}_{5\times 5}(X) + b_1)),\quad"
+            r" H_2 = \text{drop}(\tanh(\text{conv}_{5\times 5}(H_1) + b_2))",
+            r"H_3 = \text{drop}(\tanh(\text{flat}(H_2) W_3^\top + b_3)),\quad Z = H_3 W_4^\top + b_4",
+        ),
+        (r"\text{each layer's backward in reverse order (conv: correlation with the flipped kernel)}",),
+        helpers=("cnn7.MNISTConvNet.forward", "cnn7.MNISTConvNet.backward"),
+        torch_helpers=("cnn7.MNISTConvNet.forward",),
+        experiments=("chapter7",),
+    ),
+    Study(
+        "lstm7.NextCharLSTM",
+        "7 An LSTM in PyTorch (next character)",
+        (
+            r"H = \text{LSTM}(X, (h_0, c_0)),\quad Z = H W^\top + b",
+            r"(h_0, c_0) \leftarrow \text{mean}_n (h_L, c_L) \text{ (detached, for the next batch)}",
+        ),
+        (r"\text{backward through time; the carried state is detached}",),
+        helpers=("lstm7.NextCharLSTM.forward", "lstm7.NextCharLSTM.backward", "lstm7.train_step"),
+        torch_helpers=("lstm7.NextCharLSTM.forward", "lstm7.train_step"),
+        experiments=("chapter7",),
+    ),
+    Study(
+        "lstm7.CrossEntropyLoss",
+        "7 Cross-entropy over a sequence",
+        (r"L = -\frac{1}{N L} \sum_{n, t} \log \text{softmax}(Z_{n t})_{y_{n t}}",),
+        (r"\frac{\partial L}{\partial Z_{n t}} = \frac{\text{softmax}(Z_{n t}) - e_{y_{n t}}}{N L}",),
+        helpers=("lstm7.CrossEntropyLoss.forward", "lstm7.CrossEntropyLoss.backward"),
+        torch_maths=(r"\texttt{nn.CrossEntropyLoss} \text{ on logits } (N, V, L)",),
+        experiments=("chapter7",),
+    ),
 )
