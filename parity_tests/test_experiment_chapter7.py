@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from parity_tests.experiments import _chapter7_cnn, _chapter7_lstm, _tsne, chapter7
-from parity_tests.registry import Case, assert_case_passes, case_params
 from parity_tests.train import experiment_parser, get_experiment, run_experiment
 
 pytestmark = pytest.mark.ch7
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.ch7
 
 def test_models_option_picks_in_the_chapters_order_and_rejects_unknown_names() -> None:
     assert chapter7.chosen_models("lstm,boston") == ["boston", "lstm"]
-    assert chapter7.chosen_models(None) == ["boston", "cnn", "lstm"]
+    assert chapter7.chosen_models(None) == ["boston", "cnn", "lstm", "autoencoder"]
     with pytest.raises(argparse.ArgumentTypeError, match="unknown \\['rnn'\\]"):
         chapter7.chosen_models("cnn,rnn")
     with pytest.raises(SystemExit):  # argparse: a usage error, not a traceback
@@ -63,7 +62,11 @@ def test_quick_autoencoder_draws_both_twins_tsne_maps(tmp_path: Path) -> None:
     assert draw(tmp_path / "again.png").is_file()
 
 
-@pytest.mark.parametrize("case", case_params("pytorch_trainer"))
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_pytorch_trainer_cases_pass(case: Case, dtype: str) -> None:
-    assert_case_passes(case, dtype)  # the stem of PyTorchTrainer on both twins is ``pytorch_trainer``
+@pytest.mark.slow
+def test_train_chapter7_runs_the_autoencoder_too_with_its_tsne_figure() -> None:
+    result = run_experiment(get_experiment("chapter7"), ["--quick", "--models", "autoencoder"])
+    (row,) = result.table.to_dict("records")
+    assert row["model"] == "conv_autoencoder" and row["lockstep"] == "pass"
+    assert result.rows and all(r["passed"] for r in result.rows)
+    assert list(result.figures) == ["t-SNE of the codes, scratch and torch"]
+    assert "controls" in result.text

@@ -37,7 +37,7 @@ from parity_tests import options
 from parity_tests.cases.autoencoder import BATCH, HIDDEN_DIM, LR, MOMENTUM, autoencoder_data, autoencoder_pair, first
 from parity_tests.data import Split, load_mnist_dir, mnist_5k_split, mnist_data_dir
 from parity_tests.experiments import ExperimentResult
-from parity_tests.experiments._claims import EXPERIMENT_CONTROLS, lockstep_columns
+from parity_tests.experiments._claims import EXPERIMENT_CONTROLS, against_controls, lockstep_columns
 from parity_tests.experiments._tsne import TSNE_RANDOM_STATE, codes, drawer, tsne_maps
 from parity_tests.trajectory import TrainingPair, TrajectoryCase
 
@@ -108,13 +108,22 @@ def run(args: argparse.Namespace) -> ExperimentResult:
     curves: dict[str, dict[str, list[float]]] = {}
     rows: list[dict[str, Any]] = []
     trained: TrainingPair | None = None  # the float64 twins, for the t-SNE map
+    claim = ""
     for dtype in ("float64", "float32") if args.float32 else ("float64",):
         result = case.train(dtype, "cpu", args.seed)
         if dtype == "float64":
             trained = result.pair
+            X = data.X_test.astype(dtype)
+            controls = [
+                reconstruction_mse(TrainingPair(net, result.pair.torch_net, result.pair.scratch_run,
+                                                result.pair.torch_run), X)["scratch"]
+                for net in result.control_nets
+            ]  # fmt: skip
         rows.extend(result.rows)
         curves[dtype] = {"scratch": result.scratch.step_losses, "torch": result.torch.step_losses}
         mse = reconstruction_mse(result.pair, data.X_test.astype(dtype))
+        if dtype == "float64":
+            claim = against_controls("torch's test MSE", mse["torch"], controls, "{:.6g}")
         s_loss, t_loss = np.asarray(result.scratch.step_losses), np.asarray(result.torch.step_losses)
         mean_image = data.X_train.mean(axis=0)  # the baseline: the same reconstruction for every digit
         table.append(
@@ -159,7 +168,8 @@ def run(args: argparse.Namespace) -> ExperimentResult:
         "on the packaged digits. Parity: every step in lockstep at the conv operator tolerance (the gate); "
         "the free-running run within the fixed trajectory tolerance up to the ulp-noise controls' horizon. "
         f"The t-SNE map (random_state {TSNE_RANDOM_STATE}) of both twins' codes of the first {count:,} test digits "
-        "is drawn side by side in the report; 'max |code diff|' is the largest difference between the twins' codes."
+        "is drawn side by side in the report; 'max |code diff|' is the largest difference between the twins' codes. "
+        f"End of the run against {EXPERIMENT_CONTROLS} ulp-noise controls (float64): {claim}."
     )
     figures = {"t-SNE of the codes, scratch and torch": draw}
     return ExperimentResult(NAME, pd.DataFrame(table), curves, rows, text, figures)
