@@ -48,6 +48,7 @@ MUTANTS = [
         "backward",
         cnn_backward_float32_hop,
         ("cnn7_mnist14_8_steps",),
+        expect="lockstep",
     ),
     Mutant(
         "lstm7_cell_state_carried_in_float32",
@@ -56,5 +57,6 @@ MUTANTS = [
         "forward",
         lstm_cell_state_in_float32,
         ("lstm7_train_small",),
+        expect="lockstep",
     ),
 ]
