@@ -65,13 +65,15 @@ TOLERANCES: dict[tuple[str, str], Tolerance] = {
         2e-3, 2e-2, _F32 + "; compounded over tens of SGD steps (registry runs use <= 1/3 of it, 2026-11-26)"
     ),
     ("float32", "lockstep"): Tolerance(
-        5e-5,
+        2e-4,
         1e-4,
-        _F32 + "; one training step: a gradient near zero is a batch sum of terms that cancel (|p - y| |x| up "
-        "to ~40 on Boston), so atol covers eps * sum |terms| (~5e-6) with headroom; measured over 6 seeds of "
-        "every registry run: up to 0.99 of the matmul class's 1e-5 atol (2026-11-30)",
+        _F32 + "; one training step: a gradient near zero is a batch sum of terms that cancel; on Boston "
+        "|p - y| reaches ~50 and |x| ~9, so sum |terms| ~ 1e3 and eps * sum |terms| ~ 1e-4; measured over 27 "
+        "seeds of every registry run: at most 3.5e-5 (2026-11-30)",
     ),
-    ("float32", "book_ce_value"): Tolerance(2e-2, 1e-4, _F32 + "; " + _BOOK_CE.format(u="6e-8", b="2")),
+    ("float32", "book_ce_value"): Tolerance(
+        1e-1, 1e-4, _F32 + "; " + _BOOK_CE.format(u="6e-8", b="0.5") + "; float32: up to 1.5e-2 over 27 seeds"
+    ),
 }
 
 DTYPES = ("float64", "float32")
