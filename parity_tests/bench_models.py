@@ -227,7 +227,12 @@ HEADERS = ["model", "what", "steps", "dtype", "thr", "scratch", "torch", "ratio"
 
 def table(df: pd.DataFrame) -> str:
     """The rows as text: medians of both twins, the ratio and the verdict."""
-    body = [
+    return text_table(HEADERS, body(df))
+
+
+def body(df: pd.DataFrame, at_most: str = "<=") -> list[list[object]]:
+    """One line per row under ``HEADERS`` (the terminal table and the report's section share it)."""
+    return [
         [
             r.model,
             r.what,
@@ -237,11 +242,10 @@ def table(df: pd.DataFrame) -> str:
             fmt_seconds(r.scratch_median_s),
             fmt_seconds(r.torch_median_s),
             fmt_ratio(r.ratio),
-            "-" if r.verdict == "-" else f"<= {r.target:g} {r.verdict}",
+            "-" if r.verdict == "-" else f"{at_most} {r.target:g} {r.verdict}",
         ]
         for r in df.itertuples()
     ]
-    return text_table(HEADERS, body)
 
 
 def select_models(names: Sequence[str] | None) -> list[ModelBench]:

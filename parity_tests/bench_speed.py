@@ -116,23 +116,7 @@ def speed_markdown(
         parts.append("FLOPs per family: " + "; ".join(f"{f}: {t}" for f, t in formulas.itertuples(index=False)) + ".")
     if models is not None and not models.empty:
         parts.append("### One training step and one epoch of each experiment's model")
-        body = [
-            [
-                r.model,
-                r.what,
-                r.steps,
-                r.dtype,
-                r.threads,
-                fmt_seconds(r.scratch_median_s),
-                fmt_seconds(r.torch_median_s),
-                fmt_ratio(r.ratio),
-                "-" if r.verdict == "-" else f"≤ {r.target:g} {r.verdict}",
-            ]
-            for r in models.itertuples()
-        ]
-        parts.append(
-            markdown_table(["model", "what", "steps", "dtype", "thr", "scratch", "torch", "ratio", "target"], body)
-        )
+        parts.append(markdown_table(bench_models.HEADERS, bench_models.body(models, "≤")))
     if test_shapes is not None and not test_shapes.empty:
         parts.append("### Appendix: the registry's test shapes")
         parts.append("Tiny inputs (e.g. 3x6x5): Python overhead, not arithmetic, sets these times.")

@@ -16,6 +16,7 @@ import scratch.trainer as st
 from parity_tests.cases.trainer import boston_pair, overshoot_pair
 from parity_tests.harness import Tolerance, tolerance_for
 from parity_tests.lockstep import Event, Run, drain, lockstep
+from parity_tests.mutants.late_onset import late_gradient
 from parity_tests.opcase import copy_state
 from parity_tests.trajectory import TrajectoryCase, horizon, within_horizon
 
@@ -53,19 +54,8 @@ def test_the_scratch_twin_is_reset_to_the_torch_state_after_every_pause() -> Non
 
 
 def _late_gradient(onset: int, rel: float) -> Any:
-    """``SGD._update`` with the gradient scaled by ``1 + rel`` from the optimizer's step ``onset`` on
-    (a backward that goes wrong late; counted per optimizer: each run builds its own)."""
-    update = so.SGD._update
-
-    def late(self: so.SGD, param: Any, grad: Any, group: dict[str, Any]) -> None:
-        calls = self.__dict__.setdefault("_planted_calls", [0])
-        calls[0] += 1
-        steps = (calls[0] - 1) // len(self.param_groups[0]["params"])  # every parameter once a step
-        if steps >= onset:
-            param.grad = grad = grad * (1 + rel)
-        update(self, param, grad, group)
-
-    return late
+    """The planted late backward error of ``mutants/late_onset.py``, on ``SGD``."""
+    return late_gradient(so.SGD, onset, rel)
 
 
 @pytest.mark.parametrize("onset", [5, 40, 70])
