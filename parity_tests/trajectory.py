@@ -39,7 +39,7 @@ Boston linear model)::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -174,10 +174,8 @@ def within_horizon(a: Any, b: Any, controls: Sequence[Any], tol: Tolerance, unit
     claim += " (the controls' horizon)" if h < len(y) and controls else ""
     if k == 0:
         claim += ": no claim"
-    return Comparison(
-        comp.max_abs, comp.max_rel, comp.budget_used, comp.worst_index, comp.scratch_value, comp.torch_value,
-        comp.passed, f"{claim}{extra}" + (f"; {comp.note}" if comp.note and comp.note != "empty" else ""),
-    )  # fmt: skip
+    note = f"{claim}{extra}" + (f"; {comp.note}" if comp.note and comp.note != "empty" else "")
+    return replace(comp, note=note)
 
 
 def steps_within(a: Any, b: Any, tol: Tolerance) -> int:
